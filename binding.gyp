@@ -1,0 +1,22 @@
+{
+  "targets": [
+    {
+      "target_name": "pidone",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/spawn.cc",
+        "native/wait.cc",
+        "native/signals.cc",
+        "native/process.cc",
+        "native/prctl.cc",
+        "native/pidfd.cc",
+        "native/tty.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-fexceptions", "-std=c++17", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -1,0 +1,35 @@
+#include "errors.h"
+
+#include <uv.h>
+
+#include <cstring>
+#include <string>
+
+namespace pidone {
+
+void throw_errno(Napi::Env env, int err, const char* syscall, int pid) {
+  // uv_err_name maps -errno to its name ("ESRCH") on Unix.
+  const char* code = uv_err_name(-err);
+  std::string message = std::string(code) + ": " + strerror(err) + ", " + syscall;
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("errno", Napi::Number::New(env, err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  if (pid != 0) error.Set("pid", Napi::Number::New(env, pid));
+  throw error;
+}
+
+void check_args(const Napi::CallbackInfo& info, size_t count, const char* usage) {
+  if (info.Length() < count) {
+    throw Napi::TypeError::New(info.Env(), std::string("Usage: ") + usage);
+  }
+}
+
+int32_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("Usage: ") + usage);
+  }
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+}  // namespace pidone

@@ -1,0 +1,212 @@
+// Signal reception: sigaction(2) handlers that count deliveries and wake the event
+// loop through a self-pipe.
+//
+// Why not signalfd: inside Node the libuv pool threads block no signals, so the kernel
+// may deliver a process-directed signal to any of them instead of the signalfd
+// (signalfd(2) only sees signals blocked in the reading thread).
+// Why not process.on(): libuv's handler replaces ours for that signal, and removing a
+// JS listener sets the signal to SIG_DFL.
+//
+// The handler never blocks and never loses a signal: it increments a per-signal
+// counter (atomics are async-signal-safe) and writes one byte to a non-blocking pipe.
+// When the pipe is full the write fails with EAGAIN, which is harmless: a wake-up is
+// already pending, and the counters carry the signals. The reader drains the pipe
+// first and reads the counters second, so a signal that lands in between leaves a
+// byte behind and causes one more (possibly empty) batch, never a lost one.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <atomic>
+#include <vector>
+
+#include "errors.h"
+#include "exports.h"
+
+namespace pidone {
+namespace {
+
+constexpr int kMaxSignal = 64;  // _NSIG - 1 on Linux (x86, arm, ...).
+
+std::atomic<uint32_t> g_count[kMaxSignal + 1];
+// Deliveries the process sent itself: si_code SI_USER/SI_TKILL with si_pid == getpid(),
+// which is how the kernel reports a SIGPIPE raised by our own write to a closed pipe
+// (pipe_write() and sk_stream_error() call send_sig(SIGPIPE, current, 0)).
+std::atomic<uint32_t> g_from_self[kMaxSignal + 1];
+int g_pipe[2] = {-1, -1};
+pid_t g_self_pid = 0;
+
+struct sigaction g_saved[kMaxSignal + 1];
+bool g_installed[kMaxSignal + 1];
+
+uv_poll_t* g_poll = nullptr;
+Napi::FunctionReference g_callback;
+Napi::AsyncContext* g_async_context = nullptr;
+
+void on_signal(int sig, siginfo_t* info, void*) {
+  int saved_errno = errno;
+  bool from_self = info != nullptr && (info->si_code == SI_USER || info->si_code == SI_TKILL) &&
+                   info->si_pid == g_self_pid;
+  if (sig > 0 && sig <= kMaxSignal) {
+    (from_self ? g_from_self : g_count)[sig].fetch_add(1, std::memory_order_relaxed);
+  }
+  char byte = static_cast<char>(sig);
+  ssize_t ignored = write(g_pipe[1], &byte, 1);  // EAGAIN: a wake-up is already pending.
+  (void)ignored;
+  errno = saved_errno;
+}
+
+void drain_pipe() {
+  char buf[256];
+  while (read(g_pipe[0], buf, sizeof buf) > 0) {
+  }
+}
+
+// [signo, count, fromSelf, signo, count, fromSelf, ...] for every signal seen since
+// the last call.
+Napi::Array take_batch(Napi::Env env) {
+  drain_pipe();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    uint32_t count = g_count[sig].exchange(0, std::memory_order_relaxed);
+    uint32_t self = g_from_self[sig].exchange(0, std::memory_order_relaxed);
+    if (count == 0 && self == 0) continue;
+    out[n++] = Napi::Number::New(env, sig);
+    out[n++] = Napi::Number::New(env, count + self);
+    out[n++] = Napi::Number::New(env, self);
+  }
+  return out;
+}
+
+// InstallSignalHandlers(signos: number[]): catch each signal with on_signal. Creates
+// the self-pipe (O_NONBLOCK | O_CLOEXEC) on first use. Returns the signals whose
+// sigaction failed (e.g. 32 and 33, which glibc reserves).
+Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    throw Napi::TypeError::New(env, "Usage: installSignalHandlers(signos: number[])");
+  }
+  if (g_pipe[0] < 0) {
+    if (pipe2(g_pipe, O_NONBLOCK | O_CLOEXEC) != 0) throw_errno(env, errno, "pipe2");
+  }
+  g_self_pid = getpid();
+  Napi::Array signos = info[0].As<Napi::Array>();
+  Napi::Array failed = Napi::Array::New(env);
+  uint32_t nfailed = 0;
+  for (uint32_t i = 0; i < signos.Length(); i++) {
+    int sig = signos.Get(i).As<Napi::Number>().Int32Value();
+    if (sig <= 0 || sig > kMaxSignal) {
+      failed[nfailed++] = Napi::Number::New(env, sig);
+      continue;
+    }
+    struct sigaction action = {};
+    action.sa_sigaction = on_signal;
+    // SA_RESTART: a signal must not turn a read or write of the runtime into EINTR.
+    // SA_SIGINFO: si_pid/si_code tell our own SIGPIPE from a sent one.
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&action.sa_mask);
+    struct sigaction old = {};
+    if (sigaction(sig, &action, &old) != 0) {
+      failed[nfailed++] = Napi::Number::New(env, sig);
+      continue;
+    }
+    if (!g_installed[sig]) {
+      g_saved[sig] = old;
+      g_installed[sig] = true;
+    }
+  }
+  return failed;
+}
+
+// RestoreSignalHandlers(): put back the dispositions that were in place before
+// InstallSignalHandlers. Pending counts are dropped.
+Napi::Value RestoreSignalHandlers(const Napi::CallbackInfo& info) {
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (!g_installed[sig]) continue;
+    sigaction(sig, &g_saved[sig], nullptr);
+    g_installed[sig] = false;
+  }
+  return info.Env().Undefined();
+}
+
+// TakeSignals(): the pending batch, without waiting.
+Napi::Value TakeSignals(const Napi::CallbackInfo& info) { return take_batch(info.Env()); }
+
+void on_readable(uv_poll_t*, int status, int) {
+  if (g_callback.IsEmpty()) return;
+  Napi::Env env = g_callback.Env();
+  Napi::HandleScope scope(env);
+  if (status < 0) return;
+  Napi::Array batch = take_batch(env);
+  if (batch.Length() == 0) return;
+  try {
+    // MakeCallback, not Call: microtasks (promise continuations) run after it, as for
+    // any libuv callback that enters JS.
+    g_callback.MakeCallback(env.Global(), {batch}, *g_async_context);
+  } catch (const Napi::Error& e) {
+    // A throw in the JS handler becomes an uncaught exception in the process, which
+    // the init handles; it must not unwind through libuv.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+void close_poll() {
+  if (g_poll == nullptr) return;
+  uv_poll_stop(g_poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(g_poll),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+  g_poll = nullptr;
+}
+
+// WatchSignals(callback): call callback(batch) on the event loop whenever signals
+// arrived. The watch keeps the event loop alive until UnwatchSignals.
+Napi::Value WatchSignals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    throw Napi::TypeError::New(env, "Usage: watchSignals(callback: (batch: number[]) => void)");
+  }
+  if (g_pipe[0] < 0) throw Napi::Error::New(env, "watchSignals: installSignalHandlers was not called");
+  g_callback = Napi::Persistent(info[0].As<Napi::Function>());
+  if (g_async_context == nullptr) g_async_context = new Napi::AsyncContext(env, "pidone:signals");
+  if (g_poll == nullptr) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+    g_poll = new uv_poll_t;
+    int rc = uv_poll_init(loop, g_poll, g_pipe[0]);
+    if (rc != 0) {
+      delete g_poll;
+      g_poll = nullptr;
+      throw_errno(env, -rc, "uv_poll_init");
+    }
+    rc = uv_poll_start(g_poll, UV_READABLE, on_readable);
+    if (rc != 0) {
+      close_poll();
+      throw_errno(env, -rc, "uv_poll_start");
+    }
+  }
+  return env.Undefined();
+}
+
+// UnwatchSignals(): stop watching; the handlers stay installed and keep counting.
+Napi::Value UnwatchSignals(const Napi::CallbackInfo& info) {
+  close_poll();
+  g_callback.Reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_signals(Napi::Env env, Napi::Object exports) {
+  exports.Set("installSignalHandlers", Napi::Function::New(env, InstallSignalHandlers));
+  exports.Set("restoreSignalHandlers", Napi::Function::New(env, RestoreSignalHandlers));
+  exports.Set("takeSignals", Napi::Function::New(env, TakeSignals));
+  exports.Set("watchSignals", Napi::Function::New(env, WatchSignals));
+  exports.Set("unwatchSignals", Napi::Function::New(env, UnwatchSignals));
+  exports.Set("SIGRTMIN", Napi::Number::New(env, SIGRTMIN));
+  exports.Set("SIGRTMAX", Napi::Number::New(env, SIGRTMAX));
+}
+
+}  // namespace pidone

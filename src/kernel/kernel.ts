@@ -1,0 +1,233 @@
+/**
+ * The Kernel interface: what pidone's policy (src/init.ts) needs from the operating
+ * system, shaped after the system calls and holding no policy. Two implementations
+ * live beside this file: LinuxKernel (src/kernel/linux/, over the native addon) and
+ * SimKernel (src/kernel/sim/, an in-memory model of the Linux process model).
+ *
+ * Conventions shared by every implementation:
+ * - Signals are names ('SIGTERM', 'SIGRTMIN+1'); numbers exist only at the addon
+ *   boundary (see src/signals.ts).
+ * - Errors are KernelError with a Node-style errno `code` ('ESRCH', 'EPERM', ...), the
+ *   `syscall` that failed and the `pid` it was aimed at, identical on every kernel.
+ * - Nothing here blocks: reap() is waitpid(-1, WNOHANG) in a loop, signals arrive as
+ *   batches on the event loop, time is the kernel's own (virtual on the simulator).
+ */
+import type { SignalName } from '../signals.js';
+
+/** An errno, as Node spells it. */
+export type Errno =
+  | 'EPERM'
+  | 'ENOENT'
+  | 'ESRCH'
+  | 'EINTR'
+  | 'EIO'
+  | 'E2BIG'
+  | 'ENOEXEC'
+  | 'EBADF'
+  | 'ECHILD'
+  | 'EAGAIN'
+  | 'ENOMEM'
+  | 'EACCES'
+  | 'EFAULT'
+  | 'EBUSY'
+  | 'EEXIST'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'EINVAL'
+  | 'ENFILE'
+  | 'EMFILE'
+  | 'ENOTTY'
+  | 'ETXTBSY'
+  | 'ENOSPC'
+  | 'EPIPE'
+  | 'ENAMETOOLONG'
+  | 'ENOSYS'
+  | 'ELOOP'
+  | 'ENXIO'
+  | 'EUSERS'
+  | string;
+
+const STRERROR: Record<string, string> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  ESRCH: 'No such process',
+  EINTR: 'Interrupted system call',
+  EIO: 'Input/output error',
+  E2BIG: 'Argument list too long',
+  ENOEXEC: 'Exec format error',
+  EBADF: 'Bad file descriptor',
+  ECHILD: 'No child processes',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENOMEM: 'Cannot allocate memory',
+  EACCES: 'Permission denied',
+  EFAULT: 'Bad address',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  ENFILE: 'Too many open files in system',
+  EMFILE: 'Too many open files',
+  ENOTTY: 'Inappropriate ioctl for device',
+  ETXTBSY: 'Text file busy',
+  ENOSPC: 'No space left on device',
+  EPIPE: 'Broken pipe',
+  ENAMETOOLONG: 'File name too long',
+  ENOSYS: 'Function not implemented',
+  ELOOP: 'Too many levels of symbolic links',
+  ENXIO: 'No such device or address',
+  EUSERS: 'Too many users',
+};
+
+/** strerror(3) for the errnos pidone meets; the code itself for any other. */
+export function strerror(code: Errno): string {
+  return STRERROR[code] ?? code;
+}
+
+/**
+ * A failed system call, on any kernel. The message reads like Node's own
+ * ("ESRCH: No such process, kill -42").
+ */
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  constructor(
+    readonly code: Errno,
+    readonly syscall: string,
+    readonly pid?: number,
+  ) {
+    super(`${code}: ${strerror(code)}, ${syscall}${pid === undefined ? '' : ` ${pid}`}`);
+  }
+}
+
+/** How a child ended, as waitpid(2) reports it (WIFEXITED / WIFSIGNALED). */
+export type WaitStatus =
+  | { readonly pid: number; readonly kind: 'exited'; readonly code: number }
+  | { readonly pid: number; readonly kind: 'signaled'; readonly signal: SignalName; readonly core: boolean };
+
+export interface ReapResult {
+  /** Every status waitpid(-1, WNOHANG) returned, in the order it returned them. */
+  readonly statuses: WaitStatus[];
+  /** waitpid ended with ECHILD: the caller has no children left, live or zombie. */
+  readonly noChildren: boolean;
+}
+
+/**
+ * One batch of signals received since the previous batch. Standard signals coalesce
+ * in the kernel, real-time ones queue: `count` is how many times each was delivered.
+ * `fromSelf` counts the deliveries the process caused itself (si_pid == getpid() with
+ * si_code SI_USER/SI_TKILL, e.g. SIGPIPE from a write to a closed pipe).
+ */
+export interface ReceivedSignal {
+  readonly signal: SignalName;
+  readonly count: number;
+  readonly fromSelf: number;
+}
+
+export interface SpawnRequest {
+  /** The command as given: a path (contains '/') or a name looked up in PATH. */
+  readonly file: string;
+  /** argv, including argv[0]. */
+  readonly args: readonly string[];
+  /** The child's environment, as NAME=value strings. */
+  readonly env: readonly string[];
+  /** setsid() in the child instead of setpgid(0, 0). */
+  readonly setsid: boolean;
+  /**
+   * An fd of the controlling terminal: after its setsid/setpgid the child makes its
+   * own group the terminal's foreground group (tcsetpgrp), with signals still blocked
+   * so SIGTTOU cannot stop it. With setsid it first takes the terminal as its
+   * controlling tty (TIOCSCTTY).
+   */
+  readonly foregroundTty?: number;
+  /** The fds (besides 0, 1, 2) the child inherits; every other fd is closed on exec. */
+  readonly inheritFds: readonly number[];
+  /** An environment variable (e.g. 'LISTEN_PID') the child sets to its own pid before exec. */
+  readonly envPidVar?: string;
+}
+
+export interface Spawned {
+  readonly pid: number;
+  /** The child's process group (== pid: the child always leads a new group). */
+  readonly pgid: number;
+}
+
+/** What a process knows about itself (getpid, getppid, getpgrp, getsid). */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+}
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Kernel {
+  /** 'linux' or 'sim', for logs and test names. */
+  readonly name: string;
+
+  /** getpid/getppid/getpgrp/getsid of the calling process. */
+  self(): ProcessIdentity;
+
+  /**
+   * fork + exec. Returns once the child has exec'd: the child's group exists when
+   * this returns. An exec failure throws KernelError with syscall 'execve' and the
+   * errno (ENOENT, EACCES, ENOEXEC, ...); a fork failure, syscall 'fork' (EAGAIN).
+   */
+  spawn(req: SpawnRequest): Spawned;
+
+  /**
+   * kill(2): target > 0 a process, target < -1 the group -target, target -1 every
+   * process the caller may signal. 'SIG0' checks existence.
+   */
+  kill(target: number, signal: SignalName | 'SIG0'): void;
+
+  /** waitpid(-1, WNOHANG) until it returns 0 or ECHILD. Never blocks. */
+  reap(): ReapResult;
+
+  /**
+   * Start delivering received signals to `handler`, in batches, on the event loop.
+   * Every catchable signal is already caught when the kernel object exists (none sent
+   * before this call is lost: they arrive in the first batch). One handler; calling
+   * again replaces it.
+   */
+  onSignal(handler: (batch: readonly ReceivedSignal[]) => void): void;
+
+  /** prctl(PR_SET_CHILD_SUBREAPER). */
+  setChildSubreaper(on: boolean): void;
+  /** prctl(PR_GET_CHILD_SUBREAPER). */
+  isChildSubreaper(): boolean;
+  /** prctl(PR_SET_PDEATHSIG): the signal this process gets when its parent dies. */
+  setParentDeathSignal(signal: SignalName): void;
+
+  /** The fds >= 3 this process was started with (not the runtime's own). */
+  inheritedFds(): number[];
+
+  /** pidfd_open(2). Returns null where the kernel has no pidfd (ENOSYS). */
+  pidfdOpen(pid: number): number | null;
+  /** pidfd_send_signal(2). */
+  pidfdSendSignal(pidfd: number, signal: SignalName): void;
+  /** close(2) on a pidfd. */
+  pidfdClose(pidfd: number): void;
+
+  /** isatty(3). */
+  isatty(fd: number): boolean;
+  /** tcgetpgrp(3): the foreground process group of the terminal on fd. */
+  tcgetpgrp(fd: number): number;
+  /** tcsetpgrp(3). The caller ignores SIGTTOU around it (see DESIGN.md "Terminal"). */
+  tcsetpgrp(fd: number, pgid: number): void;
+
+  /** The pids whose parent is `pid` (/proc/<pid>/task/* /children). */
+  listChildren(pid: number): number[];
+  /** Every descendant of `pid`, parents before their children. */
+  listDescendants(pid: number): number[];
+
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** A one-shot timer on this kernel's clock. */
+  setTimer(ms: number, fn: () => void): Timer;
+
+  /** Stop watching for signals and release what the kernel object holds. */
+  close(): void;
+}

@@ -1,0 +1,58 @@
+/**
+ * The native addon's surface, typed in one place: plain positional arguments in, plain
+ * values out (numbers for signals and fds). Only LinuxKernel calls it.
+ */
+export interface SpawnOptions {
+  setsid: boolean;
+  /** An fd of the terminal to hand the foreground to, or -1. */
+  ttyFd: number;
+  /** fds >= 3 the child inherits; every other fd is closed on exec. */
+  keepFds: number[];
+  /** Index in envp of the entry to overwrite with `${envPidName}=${child pid}`, or -1. */
+  envPidIndex: number;
+  envPidName: string;
+}
+
+/** The errno fields the addon sets on the Errors it throws. */
+export interface NativeErrnoError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  pid?: number;
+}
+
+export interface NativeAddon {
+  readonly SIGRTMIN: number;
+  readonly SIGRTMAX: number;
+
+  /** sigaction each signal to the counting handler; returns those that failed. */
+  installSignalHandlers(signos: number[]): number[];
+  restoreSignalHandlers(): void;
+  /** [signo, count, fromSelf] * n, since the last call. */
+  takeSignals(): number[];
+  watchSignals(callback: (batch: number[]) => void): void;
+  unwatchSignals(): void;
+
+  /** fork + exec over `candidates` (execvp rules); returns the pid once exec succeeded. */
+  spawn(candidates: string[], argv: string[], envp: string[], options: SpawnOptions): number;
+  /** waitpid(-1, WNOHANG) loop: statuses are [pid, signaled ? 1 : 0, code | signo, core] * n. */
+  reap(): { statuses: number[]; noChildren: boolean };
+
+  /** [pid, ppid, pgid, sid] */
+  ids(): [number, number, number, number];
+  kill(target: number, signo: number): void;
+  /** fcntl(fd, F_GETFD), -1 when not open. */
+  fdFlags(fd: number): number;
+
+  setChildSubreaper(on: 0 | 1): void;
+  getChildSubreaper(): boolean;
+  setParentDeathSignal(signo: number): void;
+
+  pidfdOpen(pid: number): number | null;
+  pidfdSendSignal(pidfd: number, signo: number): void;
+  close(fd: number): void;
+
+  isatty(fd: number): boolean;
+  tcgetpgrp(fd: number): number;
+  tcsetpgrp(fd: number, pgid: number): void;
+}

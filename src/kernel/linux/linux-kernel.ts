@@ -1,0 +1,282 @@
+/**
+ * LinuxKernel: the Kernel interface over the native addon and /proc.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import {
+  KernelError,
+  type Kernel,
+  type ProcessIdentity,
+  type ReapResult,
+  type ReceivedSignal,
+  type Spawned,
+  type SpawnRequest,
+  type Timer,
+  type WaitStatus,
+} from '../kernel.js';
+import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
+import type { NativeAddon, NativeErrnoError } from './addon.js';
+
+/** PATH when the environment has none: what execvp(3) and login shells use. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface LinuxKernelOptions {
+  /**
+   * The signals to catch (default: every catchable one, signals.ts caughtSignals()).
+   * Tests that run the kernel inside a test runner catch only what they need.
+   */
+  readonly signals?: readonly SignalName[];
+  /**
+   * The fds the process was started with, as the launcher (bin/pidone) recorded them
+   * before Node opened its own: "pid:fd,fd,...". Node marks 0-16 close-on-exec at
+   * start-up, so after that an inherited fd 7 cannot be told from one of Node's.
+   */
+  readonly launcherFds?: string;
+}
+
+function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): KernelError {
+  const e = error as Partial<NativeErrnoError>;
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    return new KernelError(e.code, e.syscall, e.pid ?? pid);
+  }
+  return new KernelError('EINVAL', fallbackSyscall, pid);
+}
+
+export class LinuxKernel implements Kernel {
+  readonly name = 'linux';
+  private readonly launcherFds: number[] | null;
+
+  constructor(
+    private readonly addon: NativeAddon,
+    options: LinuxKernelOptions = {},
+  ) {
+    const signals = options.signals ?? caughtSignals();
+    addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    this.launcherFds = parseLauncherFds(options.launcherFds, addon.ids()[0]);
+  }
+
+  self(): ProcessIdentity {
+    const [pid, ppid, pgid, sid] = this.addon.ids();
+    return { pid, ppid, pgid, sid };
+  }
+
+  spawn(req: SpawnRequest): Spawned {
+    const candidates = executableCandidates(req.file, req.env);
+    let envPidIndex = -1;
+    if (req.envPidVar !== undefined) {
+      envPidIndex = req.env.findIndex((entry) => entry.startsWith(`${req.envPidVar}=`));
+    }
+    try {
+      const pid = this.addon.spawn(candidates, [...req.args], [...req.env], {
+        setsid: req.setsid,
+        ttyFd: req.foregroundTty ?? -1,
+        keepFds: [...req.inheritFds],
+        envPidIndex,
+        envPidName: req.envPidVar ?? '',
+      });
+      return { pid, pgid: pid };
+    } catch (error) {
+      throw toKernelError(error, 'fork');
+    }
+  }
+
+  kill(target: number, signal: SignalName | 'SIG0'): void {
+    try {
+      this.addon.kill(target, signal === 'SIG0' ? 0 : signalNumber(signal));
+    } catch (error) {
+      throw toKernelError(error, 'kill', target);
+    }
+  }
+
+  reap(): ReapResult {
+    let raw: { statuses: number[]; noChildren: boolean };
+    try {
+      raw = this.addon.reap();
+    } catch (error) {
+      throw toKernelError(error, 'waitpid');
+    }
+    const statuses: WaitStatus[] = [];
+    const s = raw.statuses;
+    for (let i = 0; i + 3 < s.length; i += 4) {
+      const pid = s[i]!;
+      statuses.push(
+        s[i + 1] === 0
+          ? { pid, kind: 'exited', code: s[i + 2]! }
+          : { pid, kind: 'signaled', signal: signalName(s[i + 2]!), core: s[i + 3] === 1 },
+      );
+    }
+    return { statuses, noChildren: raw.noChildren };
+  }
+
+  onSignal(handler: (batch: readonly ReceivedSignal[]) => void): void {
+    this.addon.watchSignals((raw) => {
+      const batch: ReceivedSignal[] = [];
+      for (let i = 0; i + 2 < raw.length; i += 3) {
+        batch.push({ signal: signalName(raw[i]!), count: raw[i + 1]!, fromSelf: raw[i + 2]! });
+      }
+      handler(batch);
+    });
+  }
+
+  setChildSubreaper(on: boolean): void {
+    try {
+      this.addon.setChildSubreaper(on ? 1 : 0);
+    } catch (error) {
+      throw toKernelError(error, 'prctl(PR_SET_CHILD_SUBREAPER)');
+    }
+  }
+
+  isChildSubreaper(): boolean {
+    return this.addon.getChildSubreaper();
+  }
+
+  setParentDeathSignal(signal: SignalName): void {
+    try {
+      this.addon.setParentDeathSignal(signalNumber(signal));
+    } catch (error) {
+      throw toKernelError(error, 'prctl(PR_SET_PDEATHSIG)');
+    }
+  }
+
+  pidfdOpen(pid: number): number | null {
+    try {
+      return this.addon.pidfdOpen(pid);
+    } catch (error) {
+      throw toKernelError(error, 'pidfd_open', pid);
+    }
+  }
+
+  pidfdSendSignal(pidfd: number, signal: SignalName): void {
+    try {
+      this.addon.pidfdSendSignal(pidfd, signalNumber(signal));
+    } catch (error) {
+      throw toKernelError(error, 'pidfd_send_signal');
+    }
+  }
+
+  pidfdClose(pidfd: number): void {
+    try {
+      this.addon.close(pidfd);
+    } catch (error) {
+      throw toKernelError(error, 'close');
+    }
+  }
+
+  isatty(fd: number): boolean {
+    return this.addon.isatty(fd);
+  }
+
+  tcgetpgrp(fd: number): number {
+    try {
+      return this.addon.tcgetpgrp(fd);
+    } catch (error) {
+      throw toKernelError(error, 'tcgetpgrp');
+    }
+  }
+
+  tcsetpgrp(fd: number, pgid: number): void {
+    try {
+      this.addon.tcsetpgrp(fd, pgid);
+    } catch (error) {
+      throw toKernelError(error, 'tcsetpgrp', pgid);
+    }
+  }
+
+  inheritedFds(): number[] {
+    if (this.launcherFds !== null) return this.launcherFds;
+    // Without the launcher's record: an fd that is not close-on-exec was inherited
+    // (Node and libuv open all of theirs with O_CLOEXEC). Inherited fds 3-16 were
+    // marked close-on-exec by Node at start-up and cannot be recognised here.
+    const fds: number[] = [];
+    for (const name of safeReaddir('/proc/self/fd')) {
+      const fd = Number(name);
+      if (!Number.isInteger(fd) || fd < 3) continue;
+      const flags = this.addon.fdFlags(fd);
+      if (flags >= 0 && (flags & 1) === 0) fds.push(fd);
+    }
+    return fds.sort((a, b) => a - b);
+  }
+
+  listChildren(pid: number): number[] {
+    const children = new Set<number>();
+    for (const tid of safeReaddir(`/proc/${pid}/task`)) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const word of text.split(' ')) {
+        const child = Number(word);
+        if (word !== '' && Number.isInteger(child)) children.add(child);
+      }
+    }
+    return [...children];
+  }
+
+  listDescendants(pid: number): number[] {
+    const out: number[] = [];
+    const queue = this.listChildren(pid);
+    const seen = new Set<number>();
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      out.push(next);
+      queue.push(...this.listChildren(next));
+    }
+    return out;
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  setTimer(ms: number, fn: () => void): Timer {
+    const handle = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(handle) };
+  }
+
+  close(): void {
+    this.addon.unwatchSignals();
+  }
+
+  /** Put back the signal dispositions found at start (for tests that run in-process). */
+  restoreSignals(): void {
+    this.addon.restoreSignalHandlers();
+  }
+}
+
+function safeReaddir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The launcher's record "pid:fd,fd,..." (bin/pidone), trusted only when its pid is
+ * ours: a stale value inherited from an outer pidone must not be used.
+ */
+export function parseLauncherFds(record: string | undefined, selfPid: number): number[] | null {
+  if (record === undefined) return null;
+  const m = /^(\d+):([\d,]*)$/.exec(record);
+  if (!m || Number(m[1]) !== selfPid) return null;
+  return m[2]!
+    .split(',')
+    .filter((s) => s !== '')
+    .map(Number)
+    .filter((fd) => fd >= 3)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The paths execvp(3) would try for `file`: the file itself when it contains a slash,
+ * else each PATH directory (an empty entry is the current directory).
+ */
+export function executableCandidates(file: string, env: readonly string[]): string[] {
+  if (file.includes('/')) return [file];
+  const entry = env.find((e) => e.startsWith('PATH='));
+  const path = entry === undefined ? DEFAULT_PATH : entry.slice(5);
+  return path.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
+}

@@ -1,0 +1,80 @@
+/**
+ * Logging: pino, to fd 2, never stdout (stdout belongs to the child).
+ *
+ * The destination writes with fs.writeSync(2) inside try/catch: an EPIPE or EAGAIN on
+ * stderr (a closed pipe, a full non-blocking terminal) loses the line and nothing else.
+ * A logger that throws would kill PID 1, and with it the container. pidone never
+ * touches process.stderr: doing so makes fd 2 non-blocking for the child too.
+ */
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import pino, { type Logger as PinoLogger } from 'pino';
+import type { LogFormat } from './config.js';
+
+export type Logger = PinoLogger;
+
+export interface LoggerOptions {
+  /** 0 = warn, 1 = info, 2 = debug, 3+ = trace. */
+  readonly verbosity: number;
+  /** Undefined: json unless fd 2 is a terminal. */
+  readonly format?: LogFormat | undefined;
+  /** pidone's pid, on every line. */
+  readonly pid: number;
+  /** Where lines go (tests); default fd 2. */
+  readonly write?: (line: string) => void;
+}
+
+const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
+
+export function levelFor(verbosity: number): (typeof LEVELS)[number] {
+  return LEVELS[Math.max(0, Math.min(verbosity, LEVELS.length - 1))]!;
+}
+
+/** Write to fd 2; swallow every error (EPIPE, EAGAIN, EBADF). */
+export function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // Nowhere left to report it.
+  }
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const format = options.format ?? (isatty(2) ? 'pretty' : 'json');
+  const write = options.write ?? writeStderr;
+  const destination = { write: format === 'pretty' ? (line: string) => write(prettyLine(line)) : write };
+  return pino(
+    {
+      name: 'pidone',
+      level: levelFor(options.verbosity),
+      base: { pid: options.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+const RESERVED = new Set(['level', 'time', 'pid', 'name', 'msg', 'component']);
+
+/**
+ * One JSON line -> "12:00:01.234 WARN  [init] reaped orphan child=42 status=0".
+ * Hand-written: pino-pretty runs as a worker thread or pulls in a stream stack, both
+ * of which are more than an init should carry.
+ */
+export function prettyLine(line: string): string {
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const time = typeof event['time'] === 'string' ? event['time'].slice(11, 23) : '';
+  const level = String(event['level'] ?? '').toUpperCase().padEnd(5);
+  const component = event['component'] ? `[${String(event['component'])}] ` : '';
+  const fields = Object.entries(event)
+    .filter(([key]) => !RESERVED.has(key))
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${time} ${level} pidone[${String(event['pid'])}] ${component}${String(event['msg'] ?? '')}${fields ? ` ${fields}` : ''}\n`;
+}

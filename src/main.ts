@@ -1,0 +1,117 @@
+/**
+ * pidone's command line: parse, check, build the init, run it, exit with its code.
+ * No policy here (that is src/init.ts).
+ */
+import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, helpText, parseArgs, type Config } from './config.js';
+import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
+import { Init } from './init.js';
+import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
+import { packageRoot } from './kernel/linux/loader.js';
+import { createLogger, writeStderr, type Logger } from './logger.js';
+
+/** Variables the launcher (bin/pidone) sets for pidone alone; the child never sees them. */
+const LAUNCHER_VARS = ['PIDONE_LAUNCHER_FDS', 'PIDONE_SAVED_NODE_OPTIONS'];
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The child's environment: pidone's own, minus the launcher's variables, with the
+ * user's NODE_OPTIONS put back (the launcher keeps it away from pidone's own Node).
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || LAUNCHER_VARS.includes(name)) continue;
+    if (name === 'NODE_OPTIONS' && env['PIDONE_SAVED_NODE_OPTIONS'] !== undefined) continue;
+    out.push(`${name}=${value}`);
+  }
+  const saved = env['PIDONE_SAVED_NODE_OPTIONS'];
+  if (saved !== undefined) out.push(`NODE_OPTIONS=${saved}`);
+  return out;
+}
+
+/** True when `command` resolves to this very pidone (its launcher script). */
+export function isPidoneItself(command: string, env: readonly string[]): boolean {
+  const self = [join(packageRoot(), 'bin', 'pidone'), process.argv[1]].flatMap((p) => {
+    try {
+      return p ? [realpathSync(p)] : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const candidate of executableCandidates(command, env)) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      return self.includes(realpathSync(candidate));
+    } catch {
+      continue;
+    }
+  }
+  return false;
+}
+
+function exit(code: number): never {
+  process.exit(code);
+}
+
+export async function main(argv: readonly string[], kernel: LinuxKernel | Error, initialPpid: number): Promise<never> {
+  let config: Config;
+  try {
+    const parsed = parseArgs(argv);
+    if (parsed.kind === 'help') {
+      writeSync(1, helpText());
+      exit(0);
+    }
+    if (parsed.kind === 'version') {
+      writeSync(1, `pidone ${version()}\n`);
+      exit(0);
+    }
+    config = parsed.config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      writeStderr(`${error.message}\n`);
+      exit(EXIT_USAGE);
+    }
+    throw error;
+  }
+  if (kernel instanceof Error) {
+    writeStderr(`${kernel.message}\n`);
+    exit(EXIT_SETUP);
+  }
+  const env = childEnvironment(process.env);
+  if (!config.allowNested && isPidoneItself(config.command[0]!, env)) {
+    writeStderr(
+      `pidone: refusing to run pidone as its own child ('${config.command[0]}' is this pidone); pass --allow-nested if that is what you want\n`,
+    );
+    exit(EXIT_USAGE);
+  }
+
+  const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid });
+  installLastResort(logger);
+  const init = new Init(kernel, config, logger, {
+    env,
+    reportError: (line) => writeStderr(`${line}\n`),
+    initialPpid,
+  });
+  const code = await init.run();
+  exit(code);
+}
+
+/**
+ * An exception that escaped everything else is a pidone bug. Log it and exit with a
+ * code of its own rather than hang or die by Node's default (exit 1 after a stack
+ * trace, which looks like a child's exit).
+ */
+function installLastResort(logger: Logger): void {
+  const die = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error instanceof Error ? error.stack : String(error) }, `${kind} in pidone`);
+    exit(EXIT_INTERNAL);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled promise rejection'));
+}

@@ -1,0 +1,199 @@
+/**
+ * Signal names and numbers, and the table that decides what pidone does with each.
+ *
+ * In TypeScript a signal is a name ('SIGTERM', 'SIGRTMIN+2'); numbers appear only at
+ * the addon boundary and on the command line. The numbers are Linux's (signal(7)):
+ * standard ones from os.constants.signals, real-time ones SIGRTMIN..SIGRTMAX as glibc
+ * exposes them (34..64: glibc keeps 32 and 33 for its own thread cancellation and
+ * setxid, see nptl(7)).
+ */
+import { constants } from 'node:os';
+
+export type SignalName = string;
+
+/** glibc's SIGRTMIN/SIGRTMAX on Linux (signal(7): "SIGRTMIN+n"). */
+export const SIGRTMIN = 34;
+export const SIGRTMAX = 64;
+
+const BY_NAME = new Map<string, number>();
+const BY_NUMBER = new Map<number, SignalName>();
+
+for (const [name, num] of Object.entries(constants.signals)) {
+  // os.constants lists aliases (SIGIOT = SIGABRT, SIGPOLL = SIGIO); the first name
+  // listed for a number is the one signal(7) uses.
+  BY_NAME.set(name, num);
+  if (!BY_NUMBER.has(num)) BY_NUMBER.set(num, name);
+}
+// SIGPOLL and SIGIOT alias; make sure the canonical names win in the reverse table.
+if (BY_NAME.has('SIGABRT')) BY_NUMBER.set(BY_NAME.get('SIGABRT')!, 'SIGABRT');
+if (BY_NAME.has('SIGIO')) BY_NUMBER.set(BY_NAME.get('SIGIO')!, 'SIGIO');
+for (let n = SIGRTMIN; n <= SIGRTMAX; n++) {
+  const name = rtName(n);
+  BY_NAME.set(name, n);
+  BY_NUMBER.set(n, name);
+}
+
+/** The name `kill -l` prints for a real-time signal: SIGRTMIN+n in the lower half, SIGRTMAX-n above. */
+function rtName(n: number): SignalName {
+  if (n === SIGRTMIN) return 'SIGRTMIN';
+  if (n === SIGRTMAX) return 'SIGRTMAX';
+  const mid = SIGRTMIN + Math.floor((SIGRTMAX - SIGRTMIN) / 2);
+  return n <= mid ? `SIGRTMIN+${n - SIGRTMIN}` : `SIGRTMAX-${SIGRTMAX - n}`;
+}
+
+export function signalNumber(name: SignalName): number {
+  const n = BY_NAME.get(name);
+  if (n === undefined) throw new TypeError(`unknown signal name ${name}`);
+  return n;
+}
+
+export function signalName(num: number): SignalName {
+  const name = BY_NUMBER.get(num);
+  if (name === undefined) throw new TypeError(`unknown signal number ${num}`);
+  return name;
+}
+
+export function isRealTime(name: SignalName): boolean {
+  const n = BY_NAME.get(name);
+  return n !== undefined && n >= SIGRTMIN && n <= SIGRTMAX;
+}
+
+/** Every signal number Linux defines that pidone can name, ascending. */
+export function allSignalNumbers(): number[] {
+  return [...BY_NUMBER.keys()].sort((a, b) => a - b);
+}
+
+export const ACCEPTED_SIGNAL_FORMS = 'a name (TERM, SIGTERM, RTMIN+3) or a number 1-64';
+
+/**
+ * Parse a signal as a user writes it: 'TERM', 'SIGTERM', 'sigterm', '15', 'RTMIN+3',
+ * 'SIGRTMAX-1'. Returns null when it is not a signal.
+ */
+export function parseSignal(text: string): SignalName | null {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    return BY_NUMBER.get(n) ?? null;
+  }
+  let upper = t.toUpperCase();
+  if (!upper.startsWith('SIG')) upper = `SIG${upper}`;
+  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(upper);
+  if (rt) {
+    const base = rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX;
+    const off = rt[3] === undefined ? 0 : Number(rt[3]) * (rt[2] === '+' ? 1 : -1);
+    const n = base + off;
+    return n >= SIGRTMIN && n <= SIGRTMAX ? rtName(n) : null;
+  }
+  return BY_NAME.has(upper) ? (BY_NUMBER.get(BY_NAME.get(upper)!) ?? null) : null;
+}
+
+/**
+ * A close name for an unknown one, for "did you mean" hints (one edit away, or the
+ * same letters without the SIG prefix).
+ */
+export function suggestSignal(text: string): SignalName | null {
+  const upper = text.trim().toUpperCase().replace(/^SIG/, '');
+  let best: SignalName | null = null;
+  let bestDistance = 3;
+  for (const name of BY_NAME.keys()) {
+    if (name.startsWith('SIGRT')) continue;
+    const d = editDistance(upper, name.slice(3));
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = BY_NUMBER.get(BY_NAME.get(name)!) ?? name;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Signals pidone never installs a handler for, and why:
+ * - SIGKILL, SIGSTOP: cannot be caught (signal(7)).
+ * - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS: synchronous faults. Node and V8
+ *   own them (V8's WebAssembly trap handler uses SIGSEGV); a handler that returns
+ *   after a real fault re-executes the faulting instruction forever. tini does not
+ *   forward them either.
+ */
+export const NEVER_CAUGHT: ReadonlySet<SignalName> = new Set([
+  'SIGKILL',
+  'SIGSTOP',
+  'SIGSEGV',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGSYS',
+]);
+
+/** The signals pidone catches: every one Linux defines except NEVER_CAUGHT. */
+export function caughtSignals(): SignalName[] {
+  return allSignalNumbers()
+    .map((n) => signalName(n))
+    .filter((name) => !NEVER_CAUGHT.has(name));
+}
+
+/**
+ * A rewrite table (--rewrite FROM:TO): the signal to forward instead, or null to drop
+ * it. Signals not in the table are forwarded as they are.
+ */
+export type RewriteTable = ReadonlyMap<SignalName, SignalName | null>;
+
+export function rewriteSignal(table: RewriteTable, signal: SignalName): SignalName | null {
+  return table.has(signal) ? table.get(signal)! : signal;
+}
+
+/** Default action of each signal (signal(7)): what happens to a process with SIG_DFL. */
+export type DefaultAction = 'term' | 'core' | 'stop' | 'cont' | 'ignore';
+
+const DEFAULT_ACTIONS: Record<string, DefaultAction> = {
+  SIGHUP: 'term',
+  SIGINT: 'term',
+  SIGQUIT: 'core',
+  SIGILL: 'core',
+  SIGTRAP: 'core',
+  SIGABRT: 'core',
+  SIGBUS: 'core',
+  SIGFPE: 'core',
+  SIGKILL: 'term',
+  SIGUSR1: 'term',
+  SIGSEGV: 'core',
+  SIGUSR2: 'term',
+  SIGPIPE: 'term',
+  SIGALRM: 'term',
+  SIGTERM: 'term',
+  SIGSTKFLT: 'term',
+  SIGCHLD: 'ignore',
+  SIGCONT: 'cont',
+  SIGSTOP: 'stop',
+  SIGTSTP: 'stop',
+  SIGTTIN: 'stop',
+  SIGTTOU: 'stop',
+  SIGURG: 'ignore',
+  SIGXCPU: 'core',
+  SIGXFSZ: 'core',
+  SIGVTALRM: 'term',
+  SIGPROF: 'term',
+  SIGWINCH: 'ignore',
+  SIGIO: 'term',
+  SIGPWR: 'term',
+  SIGSYS: 'core',
+};
+
+export function defaultAction(signal: SignalName): DefaultAction {
+  // Real-time signals terminate by default (signal(7), "Real-time signals").
+  return DEFAULT_ACTIONS[signal] ?? 'term';
+}
