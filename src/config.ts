@@ -17,9 +17,18 @@ import {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** The exit code for this error: 2 natively; compat modes use their tool's code. */
+  constructor(
+    message: string,
+    readonly exitCode: number = 2,
+  ) {
+    super(message);
+  }
 }
 
 export type LogFormat = 'json' | 'pretty';
+/** Which tool's command line and behaviour pidone follows (docs/compat.md). */
+export type CompatMode = 'none' | 'tini' | 'dumb-init';
 export type RemainingPolicy = 'kill' | 'wait' | 'leave';
 
 export interface Config {
@@ -45,13 +54,51 @@ export interface Config {
   readonly graceMs: number;
   /** Run pidone as its own child: refused unless asked for (a loop spawns forever). */
   readonly allowNested: boolean;
+  /** Run in a new PID namespace (and mount namespace with a fresh /proc) as its PID 1. */
+  readonly pidNamespace: boolean;
+  /** PR_SET_PDEATHSIG: the signal pidone gets when its parent dies, or null. */
+  readonly parentDeathSignal: SignalName | null;
+  /** Which tool pidone is standing in for. */
+  readonly compat: CompatMode;
+  /**
+   * dumb-init's job control: after forwarding SIGTSTP, SIGTTIN or SIGTTOU, stop
+   * pidone itself (SIGSTOP) until SIGCONT. Never in native mode: PID 1 does not stop.
+   */
+  readonly stopWithChild: boolean;
+  /** dumb-init: when the main child exits, send one SIGTERM to its process group. */
+  readonly termGroupOnExit: boolean;
+}
+
+/** The configuration of `pidone -- command...`: every default, for tests and the library API. */
+export function defaultConfig(command: readonly string[]): Config {
+  return {
+    command,
+    singleChild: false,
+    setsid: false,
+    subreaper: 'auto',
+    rewrite: new Map(),
+    remapExit: new Map(),
+    warnOnReap: false,
+    verbosity: 0,
+    logFormat: undefined,
+    remaining: 'kill',
+    graceMs: 5000,
+    allowNested: false,
+    pidNamespace: false,
+    parentDeathSignal: null,
+    compat: 'none',
+    stopWithChild: false,
+    termGroupOnExit: false,
+  };
 }
 
 /** What the command line asked for besides running a command. */
 export type ParseResult =
   | { readonly kind: 'run'; readonly config: Config }
   | { readonly kind: 'help' }
-  | { readonly kind: 'version' };
+  | { readonly kind: 'version' }
+  /** Print this text on stdout and exit 0 (compat modes: tini's -l, dumb-init's -V). */
+  | { readonly kind: 'print'; readonly text: string };
 
 interface OptionSpec {
   readonly name: string;
@@ -74,6 +121,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'rewrite', type: 'string', group: GROUP_SIGNALS, valueName: 'FROM:TO', describe: 'Forward signal FROM as TO (names or numbers; TO 0 or none drops FROM). Repeatable' },
   { name: 'setsid', type: 'boolean', group: GROUP_CHILD, describe: 'Run the child in a new session instead of a new process group' },
   { name: 'subreaper', alias: 's', type: 'boolean', group: GROUP_CHILD, describe: 'Become a child subreaper (automatic when not PID 1); --no-subreaper to refuse' },
+  { name: 'pid-ns', type: 'boolean', group: GROUP_CHILD, describe: 'Run in a new PID namespace (with a fresh /proc) as its PID 1: nothing started inside outlives pidone' },
+  { name: 'pdeathsig', type: 'string', group: GROUP_SIGNALS, valueName: 'SIG', describe: "Receive SIG (and handle it like any signal) when pidone's parent dies" },
   { name: 'allow-nested', type: 'boolean', group: GROUP_CHILD, describe: 'Allow the command to be pidone itself' },
   { name: 'remaining', type: 'string', group: GROUP_EXIT, valueName: 'kill|wait|leave', describe: 'When the child exits: kill what remains (TERM, grace, KILL), wait for it, or leave it (default kill)' },
   { name: 'grace', type: 'string', group: GROUP_EXIT, valueName: 'DURATION', describe: 'Time between TERM and KILL for what remains: 500ms, 2s, 1m; 0 kills at once (default 5s)' },
@@ -220,6 +269,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   }
 
   const subreaperFlag = asList(parsed['subreaper']).pop();
+  const pdeathsig = asList(parsed['pdeathsig']).pop();
   return {
     kind: 'run',
     config: {
@@ -235,6 +285,11 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       remaining: oneOf('--remaining', parsed['remaining'], ['kill', 'wait', 'leave'] as const) ?? 'kill',
       graceMs,
       allowNested: parsed['allow-nested'] === true,
+      pidNamespace: parsed['pid-ns'] === true,
+      parentDeathSignal: pdeathsig === undefined ? null : parseSignalOrFail('--pdeathsig', pdeathsig),
+      compat: 'none',
+      stopWithChild: false,
+      termGroupOnExit: false,
     },
   };
 }

@@ -71,11 +71,15 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
       writeSync(1, `pidone ${version()}\n`);
       exit(0);
     }
+    if (parsed.kind === 'print') {
+      writeSync(1, parsed.text);
+      exit(0);
+    }
     config = parsed.config;
   } catch (error) {
     if (error instanceof ConfigError) {
       writeStderr(`${error.message}\n`);
-      exit(EXIT_USAGE);
+      exit(error.exitCode);
     }
     throw error;
   }
