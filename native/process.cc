@@ -1,6 +1,7 @@
 // Process identity and kill(2).
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,12 +37,19 @@ Napi::Value FdFlags(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fcntl(fd, F_GETFD));
 }
 
+// Geteuid() -> the effective uid (a user namespace is needed when it is not 0).
+Napi::Value Geteuid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), geteuid()); }
+
 }  // namespace
 
 void init_process(Napi::Env env, Napi::Object exports) {
   exports.Set("ids", Napi::Function::New(env, Ids));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
+  exports.Set("geteuid", Napi::Function::New(env, Geteuid));
+  exports.Set("CLONE_NEWPID", Napi::Number::New(env, CLONE_NEWPID));
+  exports.Set("CLONE_NEWNS", Napi::Number::New(env, CLONE_NEWNS));
+  exports.Set("CLONE_NEWUSER", Napi::Number::New(env, CLONE_NEWUSER));
 }
 
 }  // namespace pidone

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -34,8 +36,8 @@ struct ChildFailure {
   int err;
   int stage;
 };
-enum Stage { kExec = 0, kSetsid = 1, kSetpgid = 2 };
-const char* const kStageSyscall[] = {"execve", "setsid", "setpgid"};
+enum Stage { kExec = 0, kSetsid = 1, kSetpgid = 2, kMountPrivate = 3, kMountProc = 4, kUserNsSync = 5 };
+const char* const kStageSyscall[] = {"execve", "setsid", "setpgid", "mount(MS_PRIVATE)", "mount(proc)", "userns"};
 
 struct SpawnPlan {
   std::vector<std::string> candidates;  // paths to try with execve, in order
@@ -49,6 +51,11 @@ struct SpawnPlan {
   int env_pid_index = -1;  // envp entry to overwrite with "<name>=<child pid>"
   std::string env_pid_name;
   std::vector<char> env_pid_buffer;
+  // clone(2) namespace flags (CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWUSER); 0 = plain fork.
+  int clone_flags = 0;
+  // With CLONE_NEWUSER: the child waits on this pipe until the parent has written its
+  // uid_map and gid_map (user_namespaces(7)).
+  int userns_sync_fd = -1;
 };
 
 std::vector<std::string> string_array(Napi::Env env, Napi::Value value, const char* what) {
@@ -100,6 +107,16 @@ void cloexec_all_except(const std::vector<int>& keep) {
   }
 }
 
+// Write `text` to /proc/<pid>/<name> (the user namespace maps).
+bool write_file(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = write(fd, text.data(), text.size());
+  close(fd);
+  return n == static_cast<ssize_t>(text.size());
+}
+
 [[noreturn]] void child_fail(int pipe_fd, int err, Stage stage) {
   ChildFailure failure = {err, stage};
   ssize_t ignored = write(pipe_fd, &failure, sizeof failure);
@@ -107,8 +124,32 @@ void cloexec_all_except(const std::vector<int>& keep) {
   _exit(127);
 }
 
+// In a new PID + mount namespace: make every mount private, so that what follows
+// does not propagate back to the parent's namespace, then mount a /proc that shows
+// the new PID namespace (pid_namespaces(7), "/proc and PID namespaces").
+void setup_namespaces(SpawnPlan& plan, int err_fd) {
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    char byte;
+    ssize_t n;
+    do {
+      n = read(plan.userns_sync_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    // EOF without a byte: the parent could not write the maps.
+    if (n != 1) child_fail(err_fd, EPERM, kUserNsSync);
+    close(plan.userns_sync_fd);
+  }
+  if (plan.clone_flags & CLONE_NEWNS) {
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(err_fd, errno, kMountPrivate);
+    if ((plan.clone_flags & CLONE_NEWPID) &&
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      child_fail(err_fd, errno, kMountProc);
+    }
+  }
+}
+
 // Runs in the child, between fork and exec. Signals are blocked on entry.
 [[noreturn]] void run_child(SpawnPlan& plan, int err_fd) {
+  if (plan.clone_flags != 0) setup_namespaces(plan, err_fd);
   if (plan.setsid) {
     if (setsid() < 0) child_fail(err_fd, errno, kSetsid);
   } else {
@@ -175,7 +216,7 @@ void cloexec_all_except(const std::vector<int>& keep) {
 
 // Spawn(candidates: string[], argv: string[], envp: string[], options: {
 //   setsid: boolean, ttyFd: number, keepFds: number[], envPidIndex: number,
-//   envPidName: string }) -> pid
+//   envPidName: string, cloneFlags: number }) -> pid
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "spawn(candidates: string[], argv: string[], envp: string[], options: object)";
@@ -203,6 +244,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   std::sort(plan.keep_fds.begin(), plan.keep_fds.end());
   plan.keep_fds.erase(std::unique(plan.keep_fds.begin(), plan.keep_fds.end()), plan.keep_fds.end());
+  Napi::Value clone_flags = options.Get("cloneFlags");
+  if (clone_flags.IsNumber()) plan.clone_flags = clone_flags.As<Napi::Number>().Int32Value();
   Napi::Value env_pid_index = options.Get("envPidIndex");
   if (env_pid_index.IsNumber()) {
     plan.env_pid_index = env_pid_index.As<Napi::Number>().Int32Value();
@@ -218,18 +261,48 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) throw_errno(env, errno, "pipe2");
+  int sync_pipe[2] = {-1, -1};
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    if (pipe2(sync_pipe, O_CLOEXEC) != 0) {
+      close(err_pipe[0]);
+      close(err_pipe[1]);
+      throw_errno(env, errno, "pipe2");
+    }
+    plan.userns_sync_fd = sync_pipe[0];
+  }
+  // The maps the parent writes for a user namespace: root inside is the caller outside.
+  std::string uid_map = "0 " + std::to_string(geteuid()) + " 1\n";
+  std::string gid_map = "0 " + std::to_string(getegid()) + " 1\n";
 
   // Block every signal across fork: the child must not run pidone's handlers (they
   // would write to pidone's self-pipe) before it has reset them.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork();
+  // With namespace flags, clone(2) with no new stack behaves as fork(2) does, in new
+  // namespaces: the child is PID 1 of the new PID namespace.
+  pid_t pid = plan.clone_flags == 0
+                  ? fork()
+                  : static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid == 0) {
     close(err_pipe[0]);
+    if (sync_pipe[1] >= 0) close(sync_pipe[1]);
     run_child(plan, err_pipe[1]);
   }
   int fork_errno = errno;
+  if (sync_pipe[0] >= 0) {
+    close(sync_pipe[0]);
+    if (pid > 0) {
+      // user_namespaces(7): setgroups must be denied before an unprivileged gid_map.
+      bool ok = write_file(pid, "setgroups", "deny") && write_file(pid, "uid_map", uid_map) &&
+                write_file(pid, "gid_map", gid_map);
+      if (ok) {
+        ssize_t ignored = write(sync_pipe[1], "g", 1);
+        (void)ignored;
+      }
+    }
+    close(sync_pipe[1]);
+  }
   if (pid > 0 && !plan.setsid) {
     // Also from the parent, so the group exists whichever of the two runs first
     // (setpgid(2); EACCES once the child has exec'd means it already did it itself).
@@ -239,7 +312,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   close(err_pipe[1]);
   if (pid < 0) {
     close(err_pipe[0]);
-    throw_errno(env, fork_errno, "fork");
+    throw_errno(env, fork_errno, plan.clone_flags == 0 ? "fork" : "clone");
   }
 
   ChildFailure failure = {};

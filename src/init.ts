@@ -52,6 +52,12 @@ export class Init {
   private timer: Timer | null = null;
   private orphansReaped = 0;
   private remainingAtStart = 0;
+  /** The terminal foreground group to give back on exit (DESIGN.md "Terminal"). */
+  private restoreForeground: { fd: number; pgid: number } | null = null;
+  /** TIOCNOTTY as a session leader makes the kernel send us SIGHUP and SIGCONT: not the child's. */
+  private swallowHangup = false;
+  /** --pdeathsig: the parent died before PR_SET_PDEATHSIG was in place. */
+  private missedDeathSignal: SignalName | null = null;
   private resolve: (code: number) => void = () => {};
 
   constructor(
@@ -86,6 +92,7 @@ export class Init {
     // pid_namespaces(7): the first process in a namespace has pid 1 there and is its init.
     this.isNamespaceInit = self.pid === 1;
     this.becomeSubreaper();
+    this.armParentDeathSignal();
 
     // Every catchable signal is already caught (the Kernel installs its handlers when
     // it is created); from here on they are delivered to the policy.
@@ -98,6 +105,7 @@ export class Init {
     // pidone, the child is the one that will use them.
     const listenPid = env.find((e) => e.startsWith('LISTEN_PID='))?.slice('LISTEN_PID='.length);
     const passListenFds = listenPid !== undefined && Number(listenPid) === self.pid;
+    const terminal = this.prepareTerminal(self);
     try {
       this.child = this.kernel.spawn({
         file: file!,
@@ -106,11 +114,24 @@ export class Init {
         setsid: this.config.setsid,
         inheritFds,
         ...(passListenFds ? { envPidVar: 'LISTEN_PID' } : {}),
+        ...(terminal !== undefined ? { foregroundTty: terminal } : {}),
+        ...(this.config.pidNamespace
+          ? { namespaces: { pid: true, mount: true, user: this.kernel.geteuid() !== 0 } }
+          : {}),
       });
     } catch (error) {
+      this.restoreForeground = null;
       if (error instanceof KernelError && error.syscall === 'execve') {
         this.reportError(`pidone: cannot run '${file}': ${strerror(error.code)}`);
         return execFailureCode(error.code);
+      }
+      if (error instanceof KernelError && this.config.pidNamespace && /^(clone|mount|userns)/.test(error.syscall)) {
+        throw new SetupError(
+          `pidone: --pid-ns: the kernel refused a new PID namespace (${error.syscall}: ${strerror(error.code)}); ` +
+            (this.kernel.geteuid() === 0
+              ? 'the container or seccomp profile may forbid it'
+              : 'user namespaces may be disabled (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)'),
+        );
       }
       throw error;
     }
@@ -123,9 +144,72 @@ export class Init {
       // cannot happen before the reap, but be safe); fall back to kill(2).
       this.log.debug({ child: this.child.pid, err: String(error) }, 'pidfd_open failed; signalling by pid');
     }
+    if (this.missedDeathSignal !== null) {
+      this.log.info({ signal: this.missedDeathSignal }, 'parent died before --pdeathsig was set; acting as if the signal came');
+      this.onSignal(this.missedDeathSignal);
+    }
     // The child may have exited before the signal watch saw its SIGCHLD.
     this.reapPass();
     return null;
+  }
+
+  /**
+   * PR_SET_PDEATHSIG, then the race check prctl(2) leaves to the caller: a parent that
+   * died before the call sends nothing, so compare getppid() with the parent pidone
+   * started with.
+   */
+  private armParentDeathSignal(): void {
+    const signal = this.config.parentDeathSignal;
+    if (signal === null) return;
+    try {
+      this.kernel.setParentDeathSignal(signal);
+    } catch (error) {
+      throw new SetupError(`pidone: --pdeathsig: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const initial = this.options.initialPpid;
+    if (initial !== undefined && this.kernel.self().ppid !== initial) this.missedDeathSignal = signal;
+  }
+
+  /**
+   * The terminal: when stdin is one and pidone's group is in its foreground, the
+   * child's group gets the foreground (the child calls tcsetpgrp itself, before exec,
+   * so nothing it does can run in the background by mistake); pidone takes it back on
+   * exit. Started in the background, pidone leaves the terminal alone (tini takes it).
+   * Returns the fd the child should make its terminal, if any.
+   */
+  private prepareTerminal(self: { pid: number; pgid: number; sid: number }): number | undefined {
+    const fd = 0;
+    if (!this.kernel.isatty(fd)) return undefined;
+    let foreground: number;
+    try {
+      foreground = this.kernel.tcgetpgrp(fd);
+    } catch (error) {
+      // ENOTTY: a terminal, but not our controlling one.
+      this.log.debug({ err: String(error) }, 'stdin is a terminal but not ours; leaving it alone');
+      return undefined;
+    }
+    if (foreground !== self.pgid) {
+      this.log.debug({ foreground, pgid: self.pgid }, 'started in the background; not taking the terminal');
+      return undefined;
+    }
+    if (this.config.setsid) {
+      // The child's new session can only take the terminal once ours lets go of it,
+      // and only a session leader can let go for the whole session.
+      if (self.sid !== self.pid) {
+        this.log.debug('--setsid: pidone does not lead its session, so the child cannot take the terminal');
+        return undefined;
+      }
+      try {
+        this.kernel.tiocnotty(fd);
+        this.swallowHangup = true;
+      } catch (error) {
+        this.log.debug({ err: String(error) }, 'TIOCNOTTY failed; the child runs without a controlling terminal');
+        return undefined;
+      }
+      return fd;
+    }
+    this.restoreForeground = { fd, pgid: self.pgid };
+    return fd;
   }
 
   private becomeSubreaper(): void {
@@ -133,7 +217,9 @@ export class Init {
     if (this.config.subreaper === 'off') {
       if (!this.isNamespaceInit) {
         this.log.warn(
-          'not PID 1 and not a subreaper (--no-subreaper): orphans of the child go to the real init and zombies may pile up there; drop --no-subreaper to reap them',
+          this.config.compat === 'tini'
+            ? 'not running as PID 1 and not registered as a child subreaper: orphans will not be re-parented to this init, so their zombies will not be reaped; use -s or set TINI_SUBREAPER, or run as PID 1'
+            : 'not PID 1 and not a subreaper (--no-subreaper): orphans of the child go to the real init and zombies may pile up there; drop --no-subreaper to reap them',
         );
       }
       return;
@@ -170,9 +256,15 @@ export class Init {
 
   private onSignals(batch: readonly ReceivedSignal[]): void {
     let sigchld = false;
+    const swallow = this.swallowHangup;
+    this.swallowHangup = false;
     for (const { signal, count, fromSelf } of batch) {
       if (signal === 'SIGCHLD') {
         sigchld = true;
+        continue;
+      }
+      if (swallow && (signal === 'SIGHUP' || signal === 'SIGCONT')) {
+        this.log.debug({ signal }, 'ignoring the signal our own TIOCNOTTY caused');
         continue;
       }
       // Our own SIGPIPE (a log write to a closed stderr) is ours, not the child's.
@@ -201,6 +293,16 @@ export class Init {
       return;
     }
     this.forward(signal);
+    if (this.config.stopWithChild && (received === 'SIGTSTP' || received === 'SIGTTIN' || received === 'SIGTTOU')) {
+      // dumb-init's job control: the terminal stop applies to the init too, so that the
+      // shell that started it sees it stopped; SIGCONT (forwarded too) resumes both.
+      this.log.debug({ signal: received }, 'stopping pidone with the child (--compat dumb-init)');
+      try {
+        this.kernel.kill(this.selfPid, 'SIGSTOP');
+      } catch (error) {
+        this.log.debug({ err: String(error) }, 'could not stop pidone');
+      }
+    }
   }
 
   /** Forward to the child's process group, or to the child alone with --single-child. */
@@ -263,6 +365,8 @@ export class Init {
       this.pidfd = null;
     }
     this.log.info({ child: status.pid, status: describeStatus(status), exitCode: this.exitCode }, 'child exited');
+    // dumb-init sends one SIGTERM to what is left of the child's group, then exits.
+    if (this.config.termGroupOnExit) this.forward('SIGTERM');
     this.phase = 'draining';
     this.beginDrain();
   }
@@ -424,6 +528,14 @@ export class Init {
     this.phase = 'done';
     this.timer?.cancel();
     this.timer = null;
+    if (this.restoreForeground !== null) {
+      const { fd, pgid } = this.restoreForeground;
+      try {
+        this.kernel.tcsetpgrp(fd, pgid);
+      } catch (error) {
+        this.log.debug({ err: String(error) }, 'could not take the terminal foreground back');
+      }
+    }
     try {
       this.kernel.close();
     } catch {

@@ -87,8 +87,10 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
   }
-  const env = childEnvironment(process.env);
-  if (!config.allowNested && isPidoneItself(config.command[0]!, env)) {
+  let env = childEnvironment(process.env);
+  if (config.pidNamespace) {
+    ({ config, env } = pidNamespaceOuter(argv, config, env));
+  } else if (!config.allowNested && isPidoneItself(config.command[0]!, env)) {
     writeStderr(
       `pidone: refusing to run pidone as its own child ('${config.command[0]}' is this pidone); pass --allow-nested if that is what you want\n`,
     );
@@ -104,6 +106,37 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
   });
   const code = await init.run();
   exit(code);
+}
+
+/**
+ * --pid-ns: this pidone stays outside and runs a second pidone, the same command line
+ * without --pid-ns, as PID 1 of a new PID namespace. The outer one forwards signals to
+ * the inner one only and exits with its code; when the inner one exits, the kernel
+ * kills everything left in the namespace (pid_namespaces(7)), so nothing escapes.
+ */
+export function pidNamespaceOuter(
+  argv: readonly string[],
+  config: Config,
+  env: string[],
+): { config: Config; env: string[] } {
+  const options = argv.slice(0, argv.length - config.command.length).filter((a) => a !== '--pid-ns');
+  if (options[options.length - 1] !== '--') options.push('--');
+  const launcher = join(packageRoot(), 'bin', 'pidone');
+  return {
+    config: {
+      ...config,
+      command: [launcher, ...options, ...config.command],
+      singleChild: true,
+      setsid: false,
+      allowNested: true,
+      remaining: 'kill',
+      rewrite: new Map(),
+      remapExit: new Map(),
+      parentDeathSignal: config.parentDeathSignal,
+    },
+    // The inner launcher runs the same Node as this one.
+    env: [...env.filter((e) => !e.startsWith('PIDONE_NODE=')), `PIDONE_NODE=${process.execPath}`],
+  };
 }
 
 /**

@@ -143,6 +143,12 @@ export interface SpawnRequest {
   readonly inheritFds: readonly number[];
   /** An environment variable (e.g. 'LISTEN_PID') the child sets to its own pid before exec. */
   readonly envPidVar?: string;
+  /**
+   * Start the child in new namespaces (clone(2) instead of fork(2)): a PID namespace
+   * whose PID 1 it is, a mount namespace with a fresh /proc, and a user namespace
+   * mapping root inside to the caller outside (for callers without privileges).
+   */
+  readonly namespaces?: { readonly pid: boolean; readonly mount: boolean; readonly user: boolean };
 }
 
 export interface Spawned {
@@ -169,6 +175,8 @@ export interface Kernel {
 
   /** getpid/getppid/getpgrp/getsid of the calling process. */
   self(): ProcessIdentity;
+  /** geteuid(2). */
+  geteuid(): number;
 
   /**
    * fork + exec. Returns once the child has exec'd: the child's group exists when
@@ -215,8 +223,10 @@ export interface Kernel {
   isatty(fd: number): boolean;
   /** tcgetpgrp(3): the foreground process group of the terminal on fd. */
   tcgetpgrp(fd: number): number;
-  /** tcsetpgrp(3). The caller ignores SIGTTOU around it (see DESIGN.md "Terminal"). */
+  /** tcsetpgrp(3), with SIGTTOU blocked for the call (DESIGN.md "Terminal"). */
   tcsetpgrp(fd: number, pgid: number): void;
+  /** ioctl(fd, TIOCNOTTY): give up the controlling terminal. */
+  tiocnotty(fd: number): void;
 
   /** The pids whose parent is `pid` (/proc/<pid>/task/* /children). */
   listChildren(pid: number): number[];

@@ -11,6 +11,8 @@ export interface SpawnOptions {
   /** Index in envp of the entry to overwrite with `${envPidName}=${child pid}`, or -1. */
   envPidIndex: number;
   envPidName: string;
+  /** clone(2) namespace flags (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER), 0 for fork. */
+  cloneFlags: number;
 }
 
 /** The errno fields the addon sets on the Errors it throws. */
@@ -24,6 +26,9 @@ export interface NativeErrnoError extends Error {
 export interface NativeAddon {
   readonly SIGRTMIN: number;
   readonly SIGRTMAX: number;
+  readonly CLONE_NEWPID: number;
+  readonly CLONE_NEWNS: number;
+  readonly CLONE_NEWUSER: number;
 
   /** sigaction each signal to the counting handler; returns those that failed. */
   installSignalHandlers(signos: number[]): number[];
@@ -41,6 +46,7 @@ export interface NativeAddon {
   /** [pid, ppid, pgid, sid] */
   ids(): [number, number, number, number];
   kill(target: number, signo: number): void;
+  geteuid(): number;
   /** fcntl(fd, F_GETFD), -1 when not open. */
   fdFlags(fd: number): number;
 
@@ -55,4 +61,5 @@ export interface NativeAddon {
   isatty(fd: number): boolean;
   tcgetpgrp(fd: number): number;
   tcsetpgrp(fd: number, pgid: number): void;
+  tiocnotty(fd: number): void;
 }

@@ -59,6 +59,10 @@ export class LinuxKernel implements Kernel {
     return { pid, ppid, pgid, sid };
   }
 
+  geteuid(): number {
+    return this.addon.geteuid();
+  }
+
   spawn(req: SpawnRequest): Spawned {
     const candidates = executableCandidates(req.file, req.env);
     let envPidIndex = -1;
@@ -72,11 +76,22 @@ export class LinuxKernel implements Kernel {
         keepFds: [...req.inheritFds],
         envPidIndex,
         envPidName: req.envPidVar ?? '',
+        cloneFlags: this.cloneFlags(req),
       });
       return { pid, pgid: pid };
     } catch (error) {
       throw toKernelError(error, 'fork');
     }
+  }
+
+  private cloneFlags(req: SpawnRequest): number {
+    const ns = req.namespaces;
+    if (!ns) return 0;
+    return (
+      (ns.pid ? this.addon.CLONE_NEWPID : 0) |
+      (ns.mount ? this.addon.CLONE_NEWNS : 0) |
+      (ns.user ? this.addon.CLONE_NEWUSER : 0)
+    );
   }
 
   kill(target: number, signal: SignalName | 'SIG0'): void {
@@ -178,6 +193,14 @@ export class LinuxKernel implements Kernel {
       this.addon.tcsetpgrp(fd, pgid);
     } catch (error) {
       throw toKernelError(error, 'tcsetpgrp', pgid);
+    }
+  }
+
+  tiocnotty(fd: number): void {
+    try {
+      this.addon.tiocnotty(fd);
+    } catch (error) {
+      throw toKernelError(error, 'ioctl(TIOCNOTTY)');
     }
   }
 

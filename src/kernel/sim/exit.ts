@@ -1,0 +1,150 @@
+/**
+ * Exit, zombies and reaping (kernel/exit.c): do_exit / do_group_exit, exit_notify,
+ * do_notify_parent, release_task, and wait4's wait_task_zombie.
+ */
+import { releaseThread } from './fork.js';
+import { killOrphanedPgrp } from './groups.js';
+import { describeExit, type ExitStatus, type Proc, type Thread } from './process.js';
+import { forgetOriginalParent, startZap } from './reparent.js';
+import { simAssert, SimBug } from './sim-bug.js';
+import { sendSignal } from './signal-delivery.js';
+import type { World } from './world.js';
+
+/**
+ * do_group_exit(): SIGNAL_GROUP_EXIT with `status`, then every thread exits. When a
+ * fatal signal set the flag already, its status wins (group_exit_code).
+ */
+export function exitGroup(world: World, proc: Proc, status: ExitStatus): void {
+  if (proc.state === 'zombie' || proc.state === 'dead' || proc.state === 'exiting') return;
+  if (proc.threads.length === 0) return;
+  const final = proc.groupExit ?? status;
+  proc.groupExit = final;
+  world.record(proc, 'exit', { status: describeExit(final), name: proc.name });
+  for (const t of [...proc.threads]) exitThread(world, t, final.kind === 'exited' ? final.code : 0, true);
+}
+
+/**
+ * do_exit() of one task. A non-leader thread is released at once (exit_notify's
+ * autoreap of "untraced sub-thread"). A leader that exits while other threads live
+ * stays behind as a zombie task holding the tgid: the process is not waitable until
+ * its last thread is gone (delay_group_leader()), and wait then reports the leader's
+ * own exit code unless a group exit set one.
+ */
+export function exitThread(world: World, thread: Thread, code: number, group = false): void {
+  simAssert(thread.state === 'alive', `thread ${thread.pid.nr()} exits twice`);
+  const proc = thread.proc;
+  thread.state = 'exited';
+  thread.exitCode = code;
+  thread.block = null;
+  thread.frames = [];
+  if (thread.wakeTimer) world.clock.cancel(thread.wakeTimer);
+  proc.threads = proc.threads.filter((t) => t !== thread);
+  if (!group) world.record(thread, 'thread-exit', { code, tgid: proc.tgid.nr(), leader: thread.isLeader });
+  if (!thread.isLeader) releaseThread(world, thread);
+  if (proc.threads.length > 0) return;
+  // The thread group is dead.
+  proc.status = proc.groupExit ?? { kind: 'exited', code: proc.leader.exitCode };
+  if (proc === world.rootNs.childReaper) throw new SimBug('kernel panic: Attempted to kill init! (the root namespace init exited)');
+  world.onProcessExit?.(proc);
+  exitNotify(world, proc);
+}
+
+/**
+ * exit_notify() for a dead thread group. A namespace init first runs
+ * zap_pid_ns_processes (reparent.ts), which finishes the exit once the namespace is
+ * empty; any other process finishes now.
+ */
+function exitNotify(world: World, proc: Proc): void {
+  if (proc.ns.childReaper === proc) {
+    startZap(world, proc);
+    return;
+  }
+  finishExit(world, proc);
+}
+
+/**
+ * The rest of exit_notify(): hand the children to their new reaper
+ * (forget_original_parent), check whether our leaving orphans our own process group
+ * (kill_orphaned_pgrp), become a zombie, tell the parent (do_notify_parent).
+ */
+export function finishExit(world: World, proc: Proc): void {
+  forgetOriginalParent(world, proc);
+  killOrphanedPgrp(world, proc, null);
+  proc.transition('zombie');
+  world.record(proc, 'zombie', { status: describeExit(proc.status!), parent: proc.parent?.tgid.nr() ?? 0 });
+  if (proc.ns.childReaper === proc) world.record(proc, 'ns-dead', { ns: proc.ns.id });
+  notifyParentOfExit(world, proc);
+}
+
+/**
+ * do_notify_parent() for an exit: SIGCHLD to the parent and a wake-up of its wait().
+ * When the parent's SIGCHLD disposition is SIG_IGN (or SA_NOCLDWAIT), the child is
+ * reaped on the spot (autoreap) and no signal is sent: wait(2), "POSIX.1-2001
+ * specifies that if the disposition of SIGCHLD is set to SIG_IGN ... children that
+ * terminate do not become zombies".
+ */
+export function notifyParentOfExit(world: World, proc: Proc): void {
+  const parent = proc.parent;
+  simAssert(parent !== null, `${proc.name} has no parent to notify`);
+  if (parent.disposition('SIGCHLD').kind === 'ignore') {
+    release(world, proc, null);
+    return;
+  }
+  sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  for (const t of parent.threads) if (t.block?.kind === 'wait') world.wake(t);
+}
+
+/**
+ * release_task(): the zombie is gone. Its struct pid numbers are freed once nothing
+ * else refers to them (a group or session id outlives its leader while members remain).
+ * `by` is the process whose wait collected it; null for an autoreap.
+ */
+export function release(world: World, proc: Proc, by: Proc | null): void {
+  simAssert(proc.reapable, `release of ${proc.name} (${proc.tgid.nr()}) in state ${proc.state}`);
+  proc.transition('dead');
+  const parent = proc.parent;
+  if (parent) parent.children = parent.children.filter((c) => c !== proc);
+  world.procs.delete(proc);
+  world.record(proc, by ? 'reaped' : 'autoreaped', {
+    status: describeExit(proc.status!),
+    ...(by ? { by: by.tgid.nr() } : { parent: parent?.tgid.nr() ?? 0 }),
+  });
+  const tgid = proc.tgid;
+  tgid.thread = null;
+  tgid.tgidOf = null;
+  proc.pgrp.pgrpOf.delete(proc);
+  proc.session.sessionOf.delete(proc);
+  world.maybeFree(tgid);
+  world.maybeFree(proc.pgrp);
+  world.maybeFree(proc.session);
+}
+
+export type WaitOutcome =
+  | { readonly kind: 'status'; readonly pid: number; readonly status: ExitStatus }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'echild' };
+
+/**
+ * One waitpid(target, WNOHANG) by `waiter` (do_wait / wait_consider_task): target > 0
+ * that child, 0 a child in the waiter's group, -1 any child, < -1 a child in group
+ * -target; numbers are read in the waiter's namespace. ECHILD when no child matches at
+ * all; 'none' when some match but none is a reapable zombie. Children are scanned in
+ * list order, so the oldest zombie comes first.
+ */
+export function waitChild(world: World, waiter: Proc, target: number): WaitOutcome {
+  const ns = waiter.ns;
+  const matches = (c: Proc): boolean => {
+    if (target > 0) return c.tgid.nrNs(ns) === target;
+    if (target === 0) return c.pgrp === waiter.pgrp;
+    if (target < -1) return c.pgrp.nrNs(ns) === -target;
+    return true;
+  };
+  const candidates = waiter.children.filter(matches);
+  if (candidates.length === 0) return { kind: 'echild' };
+  const zombie = candidates.find((c) => c.reapable);
+  if (zombie === undefined) return { kind: 'none' };
+  const pid = zombie.tgid.nrNs(ns);
+  const status = zombie.status!;
+  release(world, zombie, waiter);
+  return { kind: 'status', pid, status };
+}

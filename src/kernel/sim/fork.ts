@@ -1,0 +1,139 @@
+/**
+ * Creating processes and threads (kernel/fork.c copy_process) and replacing a
+ * program (fs/exec.c begin_new_exec, de_thread).
+ */
+import type { Errno } from '../kernel.js';
+import { allocPid, MAX_PID_NS_LEVEL } from './pid-namespace.js';
+import { Proc, SIG_DFL, Thread } from './process.js';
+import type { ProgramDef, Step } from './programs.js';
+import { simAssert } from './sim-bug.js';
+import type { World } from './world.js';
+
+export interface ForkRequest {
+  readonly name: string;
+  readonly argv?: readonly string[];
+  /** The program the child runs; null for the external process (pidone). */
+  readonly program: ProgramDef | null;
+  /** clone(CLONE_NEWPID): the child is the first process of a new namespace. */
+  readonly newPidNs?: boolean;
+  /** clone3 set_tid, innermost namespace first. */
+  readonly setTid?: readonly number[];
+  readonly external?: boolean;
+}
+
+export type ForkResult = Proc | { readonly error: Errno };
+
+/**
+ * copy_process() for fork/clone without CLONE_THREAD. `parent` null creates the root
+ * namespace's init (the kernel's init_task spawning PID 1).
+ */
+export function copyProcess(world: World, parent: Proc | null, req: ForkRequest): ForkResult {
+  let ns = parent === null ? world.rootNs : parent.nsForChildren;
+  let created = false;
+  if (req.newPidNs) {
+    // copy_pid_ns(): CLONE_NEWPID while pid_ns_for_children differs from the active
+    // namespace (after unshare) is EINVAL; nesting past MAX_PID_NS_LEVEL is ENOSPC.
+    if (parent !== null && parent.nsForChildren !== parent.ns) return { error: 'EINVAL' };
+    if (ns.level + 1 > MAX_PID_NS_LEVEL) return { error: 'ENOSPC' };
+    ns = world.newNamespace(ns);
+    created = true;
+  }
+  const pid = allocPid(ns, req.setTid);
+  if ('error' in pid) return pid;
+
+  const pgrp = parent?.pgrp ?? pid;
+  const session = parent?.session ?? pid;
+  const proc = new Proc(req.name, req.argv ?? [req.name], pid, pgrp, session, req.external ?? false);
+  const thread = new Thread(pid, proc);
+  proc.leader = thread;
+  proc.threads = [thread];
+  pid.thread = thread;
+  pid.tgidOf = proc;
+  pgrp.pgrpOf.add(proc);
+  session.sessionOf.add(proc);
+  if (parent === null) proc.sessionLeader = true;
+
+  // is_child_reaper(): the first process of a namespace (number 1 at its own level)
+  // becomes its child_reaper and SIGNAL_UNKILLABLE.
+  if (pid.numbers[pid.level]!.nr === 1) {
+    simAssert(ns.childReaper === null, `namespace ${ns.id} gets a second init`);
+    ns.childReaper = proc;
+    proc.unkillable = true;
+  }
+  if (parent !== null) {
+    // fork copies the dispositions (sighand); exec will reset the handled ones.
+    for (const [sig, d] of parent.dispositions) if (d.kind !== 'handler' || d.action !== 'external') proc.dispositions.set(sig, d);
+    proc.hasChildSubreaper = parent.hasChildSubreaper || parent.isChildSubreaper;
+    proc.parent = parent;
+    parent.children.push(proc);
+    parent.lastChild = proc;
+  }
+  proc.program = req.program;
+  if (req.program !== null) startSteps(thread, req.program.steps);
+  world.procs.add(proc);
+  if (created) world.record(proc, 'ns-created', { ns: ns.id, level: ns.level });
+  world.record(proc, 'fork', {
+    parent: parent?.tgid.nr() ?? 0,
+    name: proc.name,
+    ...(ns.level > 0 ? { ns: ns.id, vpid: pid.nrNs(ns) } : {}),
+  });
+  return proc;
+}
+
+/** clone(CLONE_THREAD|CLONE_VM|CLONE_SIGHAND): a new task in the same thread group. */
+export function cloneThread(world: World, proc: Proc, steps: readonly Step[]): Thread | { readonly error: Errno } {
+  // copy_process(): a thread cannot be created once pid_ns_for_children differs from
+  // the active namespace (after unshare(CLONE_NEWPID)).
+  if (proc.nsForChildren !== proc.ns) return { error: 'EINVAL' };
+  const pid = allocPid(proc.ns);
+  if ('error' in pid) return pid;
+  const thread = new Thread(pid, proc);
+  pid.thread = thread;
+  proc.threads.push(thread);
+  startSteps(thread, steps);
+  world.record(thread, 'thread', { tgid: proc.tgid.nr() });
+  world.wake(thread);
+  return thread;
+}
+
+export function startSteps(thread: Thread, steps: readonly Step[]): void {
+  thread.frames = [{ steps, index: 0, loopsLeft: 0, handler: false, resume: null }];
+  thread.block = null;
+}
+
+/**
+ * execve(2) succeeding: de_thread() ends every other thread (the exec'ing thread
+ * takes over the leader's pid), handled signals go back to SIG_DFL while ignored ones
+ * stay ignored (execve(2)), and PF_FORKNOEXEC is cleared (so setpgid(2) by the
+ * parent now fails with EACCES). Returns the errno when the program cannot be executed.
+ */
+export function execProgram(world: World, thread: Thread, program: ProgramDef | undefined, name: string): Errno | null {
+  if (program === undefined) return 'ENOENT';
+  if (program.execError !== undefined) return program.execError;
+  const proc = thread.proc;
+  for (const t of [...proc.threads]) {
+    if (t === proc.leader) continue;
+    t.state = 'exited';
+    releaseThread(world, t);
+  }
+  const leader = proc.leader;
+  leader.state = 'alive';
+  proc.threads = [leader];
+  for (const [sig, d] of proc.dispositions) if (d.kind === 'handler') proc.dispositions.set(sig, SIG_DFL);
+  proc.forkNoExec = false;
+  proc.program = program;
+  proc.name = name;
+  startSteps(leader, program.steps);
+  world.record(proc, 'exec', { program: program.name });
+  world.wake(leader);
+  return null;
+}
+
+/** release_task() of a non-leader thread (autoreaped at exit: exit_notify's "untraced sub-thread"). */
+export function releaseThread(world: World, thread: Thread): void {
+  simAssert(!thread.isLeader, 'releasing a leader thread on its own');
+  thread.proc.threads = thread.proc.threads.filter((t) => t !== thread);
+  if (thread.wakeTimer) world.clock.cancel(thread.wakeTimer);
+  thread.pid.thread = null;
+  world.maybeFree(thread.pid);
+}

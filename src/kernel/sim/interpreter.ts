@@ -1,0 +1,293 @@
+/**
+ * Runs scripted threads: takes their signals (get_signal), then their steps, until
+ * each blocks (sleep, pause, wait), stops, or exits. Every system call a step makes
+ * goes through the same kernel paths as pidone's own calls; a failing one is recorded
+ * as an 'error' event with its errno and the script goes on, as a C program that
+ * prints perror() would.
+ */
+import type { Errno } from '../kernel.js';
+import type { SignalName } from '../../signals.js';
+import { exitGroup, exitThread, waitChild } from './exit.js';
+import { cloneThread, copyProcess, execProgram } from './fork.js';
+import { setpgid, setsid } from './groups.js';
+import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
+import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread } from './process.js';
+import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
+import { setChildSubreaper } from './reparent.js';
+import { SimBug } from './sim-bug.js';
+import { getSignal, isKernelOnly, isValidSignal, killFrom } from './signal-delivery.js';
+import type { World } from './world.js';
+
+/** Steps one thread may take in one turn before the simulator calls it a runaway loop. */
+const STEP_BUDGET = 1_000_000;
+
+export function runThread(world: World, thread: Thread): void {
+  const proc = thread.proc;
+  let budget = STEP_BUDGET;
+  for (;;) {
+    if (thread.state !== 'alive') return;
+    // The first live thread takes the process-directed signals (complete_signal prefers the main thread).
+    if (proc.groupExit !== null || proc.threads[0] === thread) {
+      const delivery = getSignal(world, thread);
+      if (thread.state !== 'alive') return;
+      if (delivery !== null) {
+        runHandler(world, thread, delivery.signal, delivery.disposition);
+        continue;
+      }
+    }
+    if (proc.state === 'stopped' || proc.external) return;
+    if (thread.block !== null && !unblock(world, thread)) return;
+    if (--budget < 0) throw new SimBug(`${proc.name} (${proc.tgid.nr()}) ran ${STEP_BUDGET} steps without blocking`);
+    step(world, thread);
+  }
+}
+
+/** Is the thread's block over? A finished wait records its result. */
+function unblock(world: World, thread: Thread): boolean {
+  const block = thread.block!;
+  switch (block.kind) {
+    case 'sleep':
+      if (world.clock.now() < block.until) return false;
+      break;
+    case 'pause':
+      return false;
+    case 'wait': {
+      const outcome = waitOnce(world, thread.proc, block.target);
+      if (outcome === 'none') return false;
+      break;
+    }
+  }
+  thread.block = null;
+  if (thread.wakeTimer) {
+    world.clock.cancel(thread.wakeTimer);
+    thread.wakeTimer = null;
+  }
+  return true;
+}
+
+/** waitpid(target, WNOHANG) from a script, recording what it got. */
+function waitOnce(world: World, proc: Proc, target: number): 'done' | 'none' {
+  const outcome = waitChild(world, proc, target);
+  if (outcome.kind === 'none') return 'none';
+  if (outcome.kind === 'echild') fail(world, proc, 'waitpid', 'ECHILD');
+  else world.record(proc, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
+  return 'done';
+}
+
+function runHandler(world: World, thread: Thread, signal: SignalName, d: { action: string; code?: number; run?: readonly Step[] }): void {
+  const proc = thread.proc;
+  world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action });
+  if (d.run) {
+    thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block });
+    thread.block = null;
+    return;
+  }
+  if (d.action === 'exit') exitGroup(world, proc, { kind: 'exited', code: (d.code ?? 0) & 0xff });
+  else if (d.action === 'reap') while (waitChild(world, proc, -1).kind === 'status');
+}
+
+function fail(world: World, proc: Proc, syscall: string, errno: Errno): void {
+  world.record(proc, 'error', { syscall, errno });
+}
+
+function resolveProgram(world: World, ref: ProgramRef, parentName: string): ProgramDef | undefined {
+  if (typeof ref === 'string') return world.program(ref);
+  return { name: parentName, steps: ref };
+}
+
+/**
+ * A ProcRef as a number in `proc`'s namespace (see programs.ts); null when a named
+ * process does not exist or cannot be seen from there.
+ */
+export function resolveRef(world: World, proc: Proc, ref: ProcRef): number | null {
+  if (typeof ref === 'number') return ref;
+  const ns = proc.ns;
+  if (ref === 'self') return proc.tgid.nrNs(ns);
+  if (ref === 'parent') return proc.parent?.tgid.nrNs(ns) ?? 0;
+  if (ref === 'child') return proc.lastChild?.tgid.nrNs(ns) ?? null;
+  const visible = [...world.procs].filter((p) => p.name === ref && p.tgid.nrNs(ns) !== 0);
+  const target = visible.find((p) => p.live) ?? visible[0];
+  return target ? target.tgid.nrNs(ns) : null;
+}
+
+function step(world: World, thread: Thread): void {
+  const proc = thread.proc;
+  const frame = thread.frames[thread.frames.length - 1];
+  if (frame === undefined) {
+    // Off the end of the program: return from main() is exit_group(0); a thread's
+    // start routine returning is exit(0).
+    if (thread.isLeader) exitGroup(world, proc, { kind: 'exited', code: 0 });
+    else exitThread(world, thread, 0);
+    return;
+  }
+  if (frame.index >= frame.steps.length) {
+    if (frame.loopsLeft > 0) {
+      frame.loopsLeft--;
+      frame.index = 0;
+      return;
+    }
+    thread.frames.pop();
+    if (frame.handler) thread.block = frame.resume;
+    return;
+  }
+  const s = frame.steps[frame.index++]!;
+  execStep(world, thread, s);
+}
+
+function setBlock(world: World, thread: Thread, block: Block): void {
+  thread.block = block;
+  if (block.kind === 'sleep') thread.wakeTimer = world.clock.at(block.until, () => world.wake(thread));
+}
+
+function execStep(world: World, thread: Thread, s: Step): void {
+  const proc = thread.proc;
+  const kind = stepKind(s);
+  switch (kind) {
+    case 'fork': {
+      const { fork, as, exec = true, newPidNs = false } = s as Extract<Step, { fork: unknown }>;
+      const program = resolveProgram(world, fork, proc.name);
+      const name = as ?? programName(fork, proc.name);
+      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs });
+      if ('error' in child) return fail(world, proc, 'fork', child.error);
+      if (exec || program === undefined) {
+        const errno = execProgram(world, child.leader, program, name);
+        if (errno !== null) {
+          world.record(child, 'exec-failed', { program: typeof fork === 'string' ? fork : name, errno });
+          exitGroup(world, child, { kind: 'exited', code: errno === 'ENOENT' ? 127 : 126 });
+        }
+      } else {
+        world.wake(child.leader);
+      }
+      return;
+    }
+    case 'exit':
+      return exitGroup(world, proc, { kind: 'exited', code: (s as { exit: number }).exit & 0xff });
+    case 'threadExit':
+      return exitThread(world, thread, (s as { threadExit: number }).threadExit & 0xff);
+    case 'sleep':
+      return setBlock(world, thread, { kind: 'sleep', until: world.clock.now() + Math.max(0, (s as { sleep: number }).sleep) });
+    case 'pause':
+      return setBlock(world, thread, { kind: 'pause' });
+    case 'on': {
+      const h = s as Extract<Step, { on: unknown }>;
+      if (!isValidSignal(h.on) || isKernelOnly(h.on)) return fail(world, proc, 'sigaction', 'EINVAL');
+      proc.dispositions.set(h.on, {
+        kind: 'handler',
+        action: h.do ?? 'record',
+        ...(h.code !== undefined ? { code: h.code } : {}),
+        ...(h.run !== undefined ? { run: h.run } : {}),
+      });
+      return;
+    }
+    case 'ignore':
+    case 'default': {
+      const signal = kind === 'ignore' ? (s as { ignore: SignalName }).ignore : (s as { default: SignalName }).default;
+      if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, proc, 'sigaction', 'EINVAL');
+      proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : SIG_DFL);
+      // do_sigaction(): a pending signal that is now ignored is discarded.
+      if (kind === 'ignore') proc.pending.remove(signal);
+      return;
+    }
+    case 'setsid': {
+      const r = setsid(world, proc);
+      if (typeof r !== 'number') fail(world, proc, 'setsid', r.error);
+      return;
+    }
+    case 'setpgid': {
+      const { pid, pgid } = (s as Extract<Step, { setpgid: unknown }>).setpgid;
+      const p = resolveRef(world, proc, pid);
+      const g = resolveRef(world, proc, pgid);
+      if (p === null || g === null) return fail(world, proc, 'setpgid', 'ESRCH');
+      const errno = setpgid(world, proc, p, g);
+      if (errno !== null) fail(world, proc, 'setpgid', errno);
+      return;
+    }
+    case 'kill': {
+      const { kill, signal, group = false } = s as Extract<Step, { kill: unknown }>;
+      let target = resolveRef(world, proc, kill);
+      if (target === null) return fail(world, proc, 'kill', 'ESRCH');
+      if (group) {
+        if (typeof kill === 'string') {
+          const p = world.findProc(target, proc.ns);
+          if (p === null) return fail(world, proc, 'kill', 'ESRCH');
+          target = -p.pgrp.nrNs(proc.ns);
+        } else {
+          target = -Math.abs(target);
+        }
+      }
+      const errno = killFrom(world, proc, target, signal);
+      if (errno !== null) fail(world, proc, 'kill', errno);
+      return;
+    }
+    case 'wait': {
+      const { wait, nohang = false, group = false } = s as Extract<Step, { wait: unknown }>;
+      let target = resolveRef(world, proc, wait);
+      if (target === null) return fail(world, proc, 'waitpid', 'ECHILD');
+      if (group) {
+        const p = typeof wait === 'string' ? world.findProc(target, proc.ns) : null;
+        target = p ? -p.pgrp.nrNs(proc.ns) : -Math.abs(target);
+      }
+      if (nohang) {
+        if (waitOnce(world, proc, target) === 'none') world.record(proc, 'waited', { child: 0, status: 'none (WNOHANG)' });
+        return;
+      }
+      return setBlock(world, thread, { kind: 'wait', target });
+    }
+    case 'thread': {
+      const ref = (s as { thread: ProgramRef }).thread;
+      const program = resolveProgram(world, ref, proc.name);
+      if (program === undefined) return fail(world, proc, 'clone', 'ENOENT');
+      const t = cloneThread(world, proc, program.steps);
+      if ('error' in t) fail(world, proc, 'clone', t.error);
+      return;
+    }
+    case 'unshare': {
+      // unshare(CLONE_NEWPID): EINVAL when already unshared (pid_ns_for_children is
+      // not the active namespace), ENOSPC past MAX_PID_NS_LEVEL.
+      if (proc.nsForChildren !== proc.ns) return fail(world, proc, 'unshare', 'EINVAL');
+      if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, proc, 'unshare', 'ENOSPC');
+      proc.nsForChildren = world.newNamespace(proc.ns);
+      world.record(proc, 'unshare', { ns: proc.nsForChildren.id, level: proc.nsForChildren.level });
+      return;
+    }
+    case 'exec': {
+      const name = (s as { exec: string }).exec;
+      const errno = execProgram(world, thread, world.program(name), name);
+      if (errno !== null) fail(world, proc, 'execve', errno);
+      return;
+    }
+    case 'subreaper':
+      return setChildSubreaper(world, proc, (s as { subreaper: boolean }).subreaper);
+    case 'pdeathsig': {
+      const signal = (s as { pdeathsig: SignalName }).pdeathsig;
+      if (!isValidSignal(signal)) return fail(world, proc, 'prctl', 'EINVAL');
+      proc.pdeathSignal = signal;
+      return;
+    }
+    case 'doubleFork': {
+      const { doubleFork, as } = s as Extract<Step, { doubleFork: unknown }>;
+      thread.frames.push({ steps: expandDoubleFork(doubleFork, as), index: 0, loopsLeft: 0, handler: false, resume: null });
+      return;
+    }
+    case 'repeat': {
+      const { repeat, steps } = s as Extract<Step, { repeat: unknown }>;
+      if (repeat > 0) thread.frames.push({ steps, index: 0, loopsLeft: repeat - 1, handler: false, resume: null });
+      return;
+    }
+    case 'report': {
+      const ns = proc.ns;
+      world.record(thread, 'report', {
+        label: (s as { report: string }).report,
+        getpid: proc.tgid.nrNs(ns),
+        gettid: thread.pid.nrNs(ns),
+        getppid: proc.parent?.tgid.nrNs(ns) ?? 0,
+        getpgrp: proc.pgrp.nrNs(ns),
+        getsid: proc.session.nrNs(ns),
+      });
+      return;
+    }
+    case 'note':
+      world.record(proc, 'note', { text: (s as { note: string }).note });
+      return;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Processes (thread groups) and threads (tasks), and the exit state machine.
+ *
+ * A Thread is a task_struct: it has its own struct pid (gettid). A Proc is what the
+ * kernel keeps in signal_struct and the group leader: the tgid (getpid), the parent,
+ * the process group and session, dispositions (sighand_struct), shared pending
+ * signals, the subreaper flags, and the exit state.
+ *
+ * Process states, after gVisor's TaskExitState and the kernel's exit_state:
+ *
+ *   running <-> stopped          (do_signal_stop / SIGCONT in prepare_signal)
+ *   running|stopped -> exiting   (a namespace init waiting in zap_pid_ns_processes)
+ *   running|stopped|exiting -> zombie   (exit_notify: EXIT_ZOMBIE, parent notified)
+ *   zombie -> dead               (release_task: reaped by wait, or autoreaped)
+ *
+ * Anything else is a SimBug. Parent/child links are kept per process (the kernel keeps
+ * them per thread and moves a dying thread's children to a live sibling thread first,
+ * find_alive_thread(); the difference is invisible to getppid and wait).
+ */
+import type { SignalName } from '../../signals.js';
+import type { ClockTimer } from './clock.js';
+import { PendingSignals } from './pending-signals.js';
+import type { Pid } from './pid.js';
+import type { PidNamespace } from './pid-namespace.js';
+import type { HandlerAction, ProgramDef, Step } from './programs.js';
+import { SimBug } from './sim-bug.js';
+
+export type ProcState = 'running' | 'stopped' | 'exiting' | 'zombie' | 'dead';
+
+const LEGAL: Readonly<Record<ProcState, readonly ProcState[]>> = {
+  running: ['stopped', 'exiting', 'zombie'],
+  stopped: ['running', 'exiting', 'zombie'],
+  exiting: ['zombie'],
+  zombie: ['dead'],
+  dead: [],
+};
+
+/** What wait(2) reports (WIFEXITED/WEXITSTATUS, WIFSIGNALED/WTERMSIG/WCOREDUMP). */
+export type ExitStatus =
+  | { readonly kind: 'exited'; readonly code: number }
+  | { readonly kind: 'signaled'; readonly signal: SignalName; readonly core: boolean };
+
+export function describeExit(s: ExitStatus): string {
+  return s.kind === 'exited' ? `exit ${s.code}` : `${s.signal}${s.core ? ' (core)' : ''}`;
+}
+
+/**
+ * A signal's disposition (sigaction). 'external' is pidone's own handler: the signal
+ * is handed to the Kernel.onSignal callback instead of a script.
+ */
+export type Disposition =
+  | { readonly kind: 'default' }
+  | { readonly kind: 'ignore' }
+  | { readonly kind: 'handler'; readonly action: HandlerAction | 'external'; readonly code?: number; readonly run?: readonly Step[] };
+
+export const SIG_DFL: Disposition = { kind: 'default' };
+export const SIG_IGN: Disposition = { kind: 'ignore' };
+
+/** What a scripted thread is blocked in. */
+export type Block =
+  | { readonly kind: 'sleep'; readonly until: number }
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'wait'; readonly target: number };
+
+/** One level of a thread's script: a program, a repeat body, or a running handler. */
+export interface Frame {
+  readonly steps: readonly Step[];
+  index: number;
+  /** Further passes over `steps` after this one (repeat). */
+  loopsLeft: number;
+  /** A handler frame: when it ends, the thread goes back to this block (null: it was running). */
+  readonly handler: boolean;
+  readonly resume: Block | null;
+}
+
+export class Thread {
+  state: 'alive' | 'exited' = 'alive';
+  /** exit(2) code of this task (task->exit_code). */
+  exitCode = 0;
+  frames: Frame[] = [];
+  block: Block | null = null;
+  /** In the scheduler's run queue. */
+  queued = false;
+  /** The timer that wakes a sleep. */
+  wakeTimer: ClockTimer | null = null;
+
+  constructor(
+    readonly pid: Pid,
+    readonly proc: Proc,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.proc.tgid === this.pid;
+  }
+}
+
+let serials = 0;
+
+export class Proc {
+  /** Creation order, for deterministic iteration (for_each_process walks the task list in this order). */
+  readonly serial = serials++;
+  leader!: Thread;
+  /** Live threads, the leader first while it lives. */
+  threads: Thread[] = [];
+  parent: Proc | null = null;
+  /** In the order wait() scans them: forked ones appended, reparented ones spliced at the end. */
+  children: Proc[] = [];
+  sessionLeader = false;
+  state: ProcState = 'running';
+  /** SIGNAL_GROUP_EXIT with group_exit_code: the process is dying, its threads exit as they run. */
+  groupExit: ExitStatus | null = null;
+  /** What wait() will report; set when the last thread is gone. */
+  status: ExitStatus | null = null;
+  /** signal->is_child_subreaper (prctl PR_SET_CHILD_SUBREAPER). */
+  isChildSubreaper = false;
+  /** signal->has_child_subreaper: some ancestor is a subreaper (find_new_reaper looks only then). */
+  hasChildSubreaper = false;
+  /** SIGNAL_UNKILLABLE: a namespace init (copy_process sets it for is_child_reaper()). */
+  unkillable = false;
+  /** PF_FORKNOEXEC: forked and not yet exec'd (setpgid(2) on a child after exec is EACCES). */
+  forkNoExec = true;
+  readonly dispositions = new Map<SignalName, Disposition>();
+  /** shared_pending, for signals acted on by the kernel or a script. */
+  readonly pending = new PendingSignals();
+  /** Signals waiting for pidone's onSignal handler (only the external process). */
+  readonly batch = new PendingSignals();
+  /** pid_ns_for_children: where this process's next child gets its pid (unshare(CLONE_NEWPID)). */
+  nsForChildren: PidNamespace;
+  /** PR_SET_PDEATHSIG. */
+  pdeathSignal: SignalName | null = null;
+  /** The last child forked (the 'child' reference in scripts). */
+  lastChild: Proc | null = null;
+  program: ProgramDef | null = null;
+
+  constructor(
+    public name: string,
+    public argv: readonly string[],
+    readonly tgid: Pid,
+    public pgrp: Pid,
+    public session: Pid,
+    /** pidone itself: driven by Kernel calls, not by a script. */
+    readonly external: boolean,
+  ) {
+    this.nsForChildren = tgid.ns;
+  }
+
+  /** task_active_pid_ns(). */
+  get ns(): PidNamespace {
+    return this.tgid.ns;
+  }
+
+  /** Not yet exiting: can run, receive signals, fork. */
+  get live(): boolean {
+    return (this.state === 'running' || this.state === 'stopped') && this.groupExit === null;
+  }
+
+  /** A zombie whose threads are all gone: wait() may collect it (delay_group_leader() is false). */
+  get reapable(): boolean {
+    return this.state === 'zombie' && this.threads.length === 0;
+  }
+
+  disposition(signal: SignalName): Disposition {
+    return this.dispositions.get(signal) ?? SIG_DFL;
+  }
+
+  /** Move through the exit state machine; anything not in the table is a bug of the simulator. */
+  transition(to: ProcState): void {
+    if (!LEGAL[this.state].includes(to)) {
+      throw new SimBug(`illegal transition of ${this.name} (${this.tgid.nr()}): ${this.state} -> ${to}`);
+    }
+    this.state = to;
+  }
+}
