@@ -6,6 +6,8 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/spawn.cc",
+        "native/exec-plan.cc",
+        "native/namespaces.cc",
         "native/wait.cc",
         "native/signals.cc",
         "native/process.cc",

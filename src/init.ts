@@ -25,6 +25,14 @@ export interface InitOptions {
   readonly reportError?: (line: string) => void;
   /** pidone's parent pid as seen at the very start, for --pdeathsig's race check. */
   readonly initialPpid?: number;
+  /** --pid-ns: the pidone to run as init of the new namespace (the command runs under it). */
+  readonly namespaceInit?: NamespaceInit;
+}
+
+/** The inner pidone of --pid-ns: its command line and environment. */
+export interface NamespaceInit {
+  readonly command: readonly string[];
+  readonly env: readonly string[];
 }
 
 type Phase = 'starting' | 'running' | 'draining' | 'done';
@@ -106,26 +114,35 @@ export class Init {
     const listenPid = env.find((e) => e.startsWith('LISTEN_PID='))?.slice('LISTEN_PID='.length);
     const passListenFds = listenPid !== undefined && Number(listenPid) === self.pid;
     const terminal = this.prepareTerminal(self);
+    const command = {
+      file: file!,
+      args: [file!, ...rest],
+      env,
+      setsid: this.config.setsid,
+      inheritFds,
+      ...(passListenFds ? { envPidVar: 'LISTEN_PID' } : {}),
+      ...(terminal !== undefined ? { foregroundTty: terminal } : {}),
+    };
+    const inner = this.options.namespaceInit;
     try {
-      this.child = this.kernel.spawn({
-        file: file!,
-        args: [file!, ...rest],
-        env,
-        setsid: this.config.setsid,
-        inheritFds,
-        ...(passListenFds ? { envPidVar: 'LISTEN_PID' } : {}),
-        ...(terminal !== undefined ? { foregroundTty: terminal } : {}),
-        ...(this.config.pidNamespace
-          ? { namespaces: { pid: true, mount: true, user: this.kernel.geteuid() !== 0 } }
-          : {}),
-      });
+      this.child = inner
+        ? this.kernel.spawn({
+            file: inner.command[0]!,
+            args: inner.command,
+            env: inner.env,
+            setsid: false,
+            inheritFds,
+            namespaces: { pid: true, mount: true, user: this.kernel.geteuid() !== 0 },
+            namespaceChild: command,
+          })
+        : this.kernel.spawn(command);
     } catch (error) {
       this.restoreForeground = null;
       if (error instanceof KernelError && error.syscall === 'execve') {
         this.reportError(`pidone: cannot run '${file}': ${strerror(error.code)}`);
         return execFailureCode(error.code);
       }
-      if (error instanceof KernelError && this.config.pidNamespace && /^(clone|mount|userns)/.test(error.syscall)) {
+      if (error instanceof KernelError && inner && /^(clone|mount|userns)/.test(error.syscall)) {
         throw new SetupError(
           `pidone: --pid-ns: the kernel refused a new PID namespace (${error.syscall}: ${strerror(error.code)}); ` +
             (this.kernel.geteuid() === 0

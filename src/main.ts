@@ -6,33 +6,17 @@ import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, helpText, parseArgs, type Config } from './config.js';
 import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
-import { Init } from './init.js';
+import { Init, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
+import { childEnvironment } from './environment.js';
 
-/** Variables the launcher (bin/pidone) sets for pidone alone; the child never sees them. */
-const LAUNCHER_VARS = ['PIDONE_LAUNCHER_FDS', 'PIDONE_SAVED_NODE_OPTIONS'];
+export { childEnvironment };
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/**
- * The child's environment: pidone's own, minus the launcher's variables, with the
- * user's NODE_OPTIONS put back (the launcher keeps it away from pidone's own Node).
- */
-export function childEnvironment(env: NodeJS.ProcessEnv): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || LAUNCHER_VARS.includes(name)) continue;
-    if (name === 'NODE_OPTIONS' && env['PIDONE_SAVED_NODE_OPTIONS'] !== undefined) continue;
-    out.push(`${name}=${value}`);
-  }
-  const saved = env['PIDONE_SAVED_NODE_OPTIONS'];
-  if (saved !== undefined) out.push(`NODE_OPTIONS=${saved}`);
-  return out;
 }
 
 /** True when `command` resolves to this very pidone (its launcher script). */
@@ -87,9 +71,10 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
   }
-  let env = childEnvironment(process.env);
+  const env = childEnvironment(process.env);
+  let namespaceInit: NamespaceInit | undefined;
   if (config.pidNamespace) {
-    ({ config, env } = pidNamespaceOuter(argv, config, env));
+    ({ config, namespaceInit } = pidNamespaceOuter(argv, config, env));
   } else if (!config.allowNested && isPidoneItself(config.command[0]!, env)) {
     writeStderr(
       `pidone: refusing to run pidone as its own child ('${config.command[0]}' is this pidone); pass --allow-nested if that is what you want\n`,
@@ -103,39 +88,41 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
     env,
     reportError: (line) => writeStderr(`${line}\n`),
     initialPpid,
+    ...(namespaceInit ? { namespaceInit } : {}),
   });
   const code = await init.run();
   exit(code);
 }
 
 /**
- * --pid-ns: this pidone stays outside and runs a second pidone, the same command line
- * without --pid-ns, as PID 1 of a new PID namespace. The outer one forwards signals to
- * the inner one only and exits with its code; when the inner one exits, the kernel
- * kills everything left in the namespace (pid_namespaces(7)), so nothing escapes.
+ * --pid-ns: this pidone stays outside and starts a second pidone, the same command line
+ * without --pid-ns, as PID 1 of a new PID namespace; the command itself is forked in
+ * there first, so it is the namespace's pid 2, and the inner pidone adopts it. The
+ * outer pidone forwards signals to the inner one only and exits with its code; when
+ * the inner one exits, the kernel kills everything left in the namespace
+ * (pid_namespaces(7)), so nothing escapes.
  */
 export function pidNamespaceOuter(
   argv: readonly string[],
   config: Config,
   env: string[],
-): { config: Config; env: string[] } {
+): { config: Config; namespaceInit: NamespaceInit } {
   const options = argv.slice(0, argv.length - config.command.length).filter((a) => a !== '--pid-ns');
   if (options[options.length - 1] !== '--') options.push('--');
   const launcher = join(packageRoot(), 'bin', 'pidone');
   return {
     config: {
       ...config,
-      command: [launcher, ...options, ...config.command],
       singleChild: true,
-      setsid: false,
-      allowNested: true,
       remaining: 'kill',
       rewrite: new Map(),
       remapExit: new Map(),
-      parentDeathSignal: config.parentDeathSignal,
     },
-    // The inner launcher runs the same Node as this one.
-    env: [...env.filter((e) => !e.startsWith('PIDONE_NODE=')), `PIDONE_NODE=${process.execPath}`],
+    namespaceInit: {
+      command: [launcher, ...options, ...config.command],
+      // The inner launcher runs the same Node as this one.
+      env: [...env.filter((e) => !e.startsWith('PIDONE_NODE=')), `PIDONE_NODE=${process.execPath}`],
+    },
   };
 }
 

@@ -149,6 +149,12 @@ export interface SpawnRequest {
    * mapping root inside to the caller outside (for callers without privileges).
    */
   readonly namespaces?: { readonly pid: boolean; readonly mount: boolean; readonly user: boolean };
+  /**
+   * With `namespaces.pid`: a command that the new namespace's init (the process this
+   * request starts) forks before it execs, so that the command is the namespace's
+   * pid 2; the init adopts it with its own first spawn().
+   */
+  readonly namespaceChild?: Omit<SpawnRequest, 'namespaces' | 'namespaceChild'>;
 }
 
 export interface Spawned {

@@ -13,6 +13,11 @@ export interface SpawnOptions {
   envPidName: string;
   /** clone(2) namespace flags (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER), 0 for fork. */
   cloneFlags: number;
+  /**
+   * With cloneFlags: a command the new namespace's init forks first (so it gets pid 2
+   * there) and hands over through PIDONE_PREFORKED; see adoptPreforked.
+   */
+  namespaceChild?: { candidates: string[]; argv: string[]; envp: string[]; options: Omit<SpawnOptions, 'cloneFlags' | 'namespaceChild'> };
 }
 
 /** The errno fields the addon sets on the Errors it throws. */
@@ -40,6 +45,8 @@ export interface NativeAddon {
 
   /** fork + exec over `candidates` (execvp rules); returns the pid once exec succeeded. */
   spawn(candidates: string[], argv: string[], envp: string[], options: SpawnOptions): number;
+  /** Take over the pre-forked first child of this namespace; returns its pid once it exec'd. */
+  adoptPreforked(goFd: number, adoptFd: number): number;
   /** waitpid(-1, WNOHANG) loop: statuses are [pid, signaled ? 1 : 0, code | signo, core] * n. */
   reap(): { statuses: number[]; noChildren: boolean };
 

@@ -14,7 +14,11 @@ import {
   type WaitStatus,
 } from '../kernel.js';
 import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
-import type { NativeAddon, NativeErrnoError } from './addon.js';
+import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
+
+function planObject([candidates, argv, envp, options]: [string[], string[], string[], Omit<SpawnOptions, 'cloneFlags'>]) {
+  return { candidates, argv, envp, options };
+}
 
 /** PATH when the environment has none: what execvp(3) and login shells use. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -31,6 +35,12 @@ export interface LinuxKernelOptions {
    * start-up, so after that an inherited fd 7 cannot be told from one of Node's.
    */
   readonly launcherFds?: string;
+  /**
+   * PIDONE_PREFORKED ("goFd:adoptFd"): this process is the init of a new PID namespace
+   * whose first child was forked before it exec'd (SpawnRequest.namespaceChild). The
+   * first spawn() adopts that child instead of forking.
+   */
+  readonly preforked?: string;
 }
 
 function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): KernelError {
@@ -44,6 +54,7 @@ function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): K
 export class LinuxKernel implements Kernel {
   readonly name = 'linux';
   private readonly launcherFds: number[] | null;
+  private preforked: [number, number] | null;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -52,6 +63,8 @@ export class LinuxKernel implements Kernel {
     const signals = options.signals ?? caughtSignals();
     addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
     this.launcherFds = parseLauncherFds(options.launcherFds, addon.ids()[0]);
+    const m = /^(\d+):(\d+)$/.exec(options.preforked ?? '');
+    this.preforked = m ? [Number(m[1]), Number(m[2])] : null;
   }
 
   self(): ProcessIdentity {
@@ -64,24 +77,44 @@ export class LinuxKernel implements Kernel {
   }
 
   spawn(req: SpawnRequest): Spawned {
-    const candidates = executableCandidates(req.file, req.env);
-    let envPidIndex = -1;
-    if (req.envPidVar !== undefined) {
-      envPidIndex = req.env.findIndex((entry) => entry.startsWith(`${req.envPidVar}=`));
-    }
     try {
-      const pid = this.addon.spawn(candidates, [...req.args], [...req.env], {
-        setsid: req.setsid,
-        ttyFd: req.foregroundTty ?? -1,
-        keepFds: [...req.inheritFds],
-        envPidIndex,
-        envPidName: req.envPidVar ?? '',
+      if (this.preforked !== null) {
+        // The command was forked, and prepared from the same command line, by the
+        // pidone outside this namespace: let it exec now.
+        const [go, adopt] = this.preforked;
+        this.preforked = null;
+        const pid = this.addon.adoptPreforked(go, adopt);
+        return { pid, pgid: pid };
+      }
+      const [candidates, argv, envp, options] = this.execPlan(req);
+      const child = req.namespaceChild;
+      const pid = this.addon.spawn(candidates, argv, envp, {
+        ...options,
         cloneFlags: this.cloneFlags(req),
+        ...(child && req.namespaces?.pid ? { namespaceChild: planObject(this.execPlan(child)) } : {}),
       });
       return { pid, pgid: pid };
     } catch (error) {
       throw toKernelError(error, 'fork');
     }
+  }
+
+  private execPlan(
+    req: Omit<SpawnRequest, 'namespaces' | 'namespaceChild'>,
+  ): [string[], string[], string[], Omit<SpawnOptions, 'cloneFlags'>] {
+    const envPidIndex = req.envPidVar === undefined ? -1 : req.env.findIndex((e) => e.startsWith(`${req.envPidVar}=`));
+    return [
+      executableCandidates(req.file, req.env),
+      [...req.args],
+      [...req.env],
+      {
+        setsid: req.setsid,
+        ttyFd: req.foregroundTty ?? -1,
+        keepFds: [...req.inheritFds],
+        envPidIndex,
+        envPidName: req.envPidVar ?? '',
+      },
+    ];
   }
 
   private cloneFlags(req: SpawnRequest): number {

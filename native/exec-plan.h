@@ -1,0 +1,60 @@
+// An exec plan: everything a forked child needs to become the command, prepared
+// before fork() so that the child makes only async-signal-safe calls (signal-safety(7)).
+#pragma once
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+namespace pidone {
+
+// What a child writes to its error pipe when it cannot become the command.
+struct ChildFailure {
+  int err;
+  int stage;
+};
+enum Stage {
+  kExec = 0,
+  kSetsid,
+  kSetpgid,
+  kMountPrivate,
+  kMountProc,
+  kUserNsSync,
+  kForkInNamespace,
+};
+const char* stage_syscall(int stage);
+
+struct ExecPlan {
+  std::vector<std::string> candidates;  // paths to try with execve, in order
+  std::vector<std::string> argv_storage;
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<int> keep_fds;  // sorted, >= 3: inherited by the command
+  bool setsid = false;
+  int tty_fd = -1;
+  int env_pid_index = -1;  // envp entry to overwrite with "<name>=<own pid>"
+  std::string env_pid_name;
+  std::vector<char> env_pid_buffer;
+
+  // Reads (candidates, argv, envp, options) from JS; throws TypeError on bad shapes.
+  static ExecPlan from_js(Napi::Env env, Napi::Value candidates, Napi::Value argv, Napi::Value envp,
+                          Napi::Object options);
+  // Adds "NAME=value" to the environment and returns nothing; call before finalize().
+  void add_env(const std::string& entry);
+  // Adds fds the command keeps; call before finalize().
+  void keep(int fd);
+  // Builds the argv/envp pointer arrays. No allocation may happen after this.
+  void finalize();
+};
+
+// In the child: the process group or session, the terminal, default signal
+// dispositions, the fd set. Signals stay blocked. On failure writes a ChildFailure to
+// err_fd and _exits.
+void prepare_child(ExecPlan& plan, int err_fd);
+// In the child: empty the signal mask and exec, following execvp(3)'s search rules.
+// Never returns.
+[[noreturn]] void exec_child(ExecPlan& plan, int err_fd);
+[[noreturn]] void child_fail(int err_fd, int err, Stage stage);
+
+}  // namespace pidone
