@@ -18,9 +18,6 @@ import { executableCandidates, LinuxKernel } from './kernel/linux/linux-kernel.j
 import { loadAddon } from './kernel/linux/loader.js';
 import { childEnvironment } from './environment.js';
 
-/** Names under which pidone takes another tool's command line (compat modes). */
-const COMPAT_NAMES = ['tini', 'docker-init', 'dumb-init'];
-
 export async function boot(argv: readonly string[]): Promise<never> {
   // Read before anything else: --pdeathsig compares it with getppid() later.
   const initialPpid = process.ppid;
@@ -34,7 +31,7 @@ export async function boot(argv: readonly string[]): Promise<never> {
     kernel = error instanceof Error ? error : new Error(String(error));
   }
   if (!(kernel instanceof Error)) {
-    const command = fastPathCommand(argv);
+    const command = fastPathCommand(argv, process.argv[1], process.env);
     if (command !== null) kernel.spawnEarly(command);
   }
   const { main } = await import('./main.js');
@@ -42,11 +39,15 @@ export async function boot(argv: readonly string[]): Promise<never> {
 }
 
 /**
- * The command of `pidone -- cmd...` or `pidone cmd...` with no flag, under pidone's
- * own name; null for anything that needs the parser.
+ * The command of `pidone -- cmd...`, or of `pidone cmd...` with no flag, when pidone
+ * runs under its own name in its own mode; null for anything that needs the parser.
+ * Conservative on purpose: a link named otherwise (tini, docker-init, dumb-init, ...)
+ * or PIDONE_COMPAT may select another tool's command line, so they take the ordinary path.
  */
-export function fastPathCommand(argv: readonly string[], self: string | undefined = process.argv[1]): string[] | null {
-  if (self === undefined || COMPAT_NAMES.includes(basename(self))) return null;
+export function fastPathCommand(argv: readonly string[], self: string | undefined, env: NodeJS.ProcessEnv): string[] | null {
+  if (self === undefined || basename(self) !== 'pidone') return null;
+  const compat = env['PIDONE_COMPAT'];
+  if (compat !== undefined && compat !== '' && compat !== 'none') return null;
   const command = argv[0] === '--' ? argv.slice(1) : [...argv];
   const first = command[0];
   if (first === undefined || first === '') return null;
@@ -109,6 +110,9 @@ class EarlySpawnKernel extends LinuxKernel {
   /** Spawn `command` as `pidone -- command` would, if nothing stands in the way. */
   spawnEarly(command: readonly string[]): void {
     const self = this.self();
+    // With a terminal on stdin the policy may hand the child the foreground group
+    // (Init.prepareTerminal): interactive use, where a few ms do not matter.
+    if (this.isatty(0)) return;
     const env = childEnvironment(process.env);
     const file = command[0]!;
     if (mightBePidone(file, env)) return;

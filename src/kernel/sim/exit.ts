@@ -44,6 +44,7 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   if (proc.threads.length > 0) return;
   // The thread group is dead.
   proc.status = proc.groupExit ?? { kind: 'exited', code: proc.leader.exitCode };
+  if (!group) world.record(proc, 'exit', { status: describeExit(proc.status), name: proc.name, last: 'thread' });
   if (proc === world.rootNs.childReaper) throw new SimBug('kernel panic: Attempted to kill init! (the root namespace init exited)');
   world.onProcessExit?.(proc);
   exitNotify(world, proc);

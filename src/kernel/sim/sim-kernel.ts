@@ -17,7 +17,6 @@
  */
 import {
   KernelError,
-  type Errno,
   type Kernel,
   type ProcessIdentity,
   type ReapResult,
@@ -66,6 +65,8 @@ export interface SimKernelOptions {
   readonly inheritedFds?: readonly number[];
   /** In automatic mode, stop moving the clock past this virtual time (default: no limit). */
   readonly timeLimit?: number;
+  /** What geteuid() reports (default 0). Credentials are not otherwise modelled. */
+  readonly euid?: number;
 }
 
 /** The parent of the first process of each setup: reaps whatever it is handed, like systemd or a shell. */
@@ -91,12 +92,14 @@ export class SimKernel implements Kernel {
   private exitWaiters: Array<(s: ExitStatus) => void> = [];
   private callerExit: ExitStatus | null = null;
   private readonly fds: readonly number[];
+  private readonly euid: number;
 
   constructor(options: SimKernelOptions = {}) {
     this.world = new World({ pidMax: options.pidMax ?? PID_MAX_DEFAULT, coreDumps: options.coreDumps ?? false });
     this.autoRun = options.autoRun ?? true;
     this.timeLimit = options.timeLimit ?? Infinity;
     this.fds = options.inheritedFds ?? [];
+    this.euid = options.euid ?? 0;
     const w = this.world;
     w.onZapProgress = (ns) => finishZapIfEmpty(w, ns);
     w.onProcessExit = (p) => this.onProcessExit(p);
@@ -144,17 +147,26 @@ export class SimKernel implements Kernel {
     };
   }
 
+  geteuid(): number {
+    this.caller();
+    return this.euid;
+  }
+
   /**
-   * fork, then in the child setsid() or setpgid(0, 0) (and setpgid(child, child) in
-   * the parent), reset every disposition to SIG_DFL, execve. The program is found by
-   * the file's basename. An exec failure is the real sequence: the child exits 127
-   * (or 126), the spawner reaps it, and KernelError 'execve' is thrown.
+   * fork (clone(CLONE_NEWPID) when req.namespaces.pid: the child is PID 1 of a new
+   * namespace), then in the child setsid() or setpgid(0, 0) (and setpgid(child,
+   * child) in the parent), reset every disposition to SIG_DFL, execve. The program is
+   * found by the file's basename. An exec failure is the real sequence: the child
+   * exits 127 (or 126), the spawner reaps it, and KernelError 'execve' is thrown.
+   * Mount and user namespaces have nothing to model here and are accepted as given.
    */
   spawn(req: SpawnRequest): Spawned {
     const c = this.caller();
     const w = this.world;
     const name = req.file.slice(req.file.lastIndexOf('/') + 1);
-    const child = copyProcess(w, c, { name, argv: req.args, program: null });
+    const newPidNs = req.namespaces?.pid ?? false;
+    const child = copyProcess(w, c, { name, argv: req.args, program: null, newPidNs });
+    if ('error' in child && newPidNs) throw new KernelError(child.error, 'clone', 0);
     if ('error' in child) throw new KernelError(child.error, 'fork');
     const vpid = child.tgid.nrNs(c.ns);
     if (req.setsid) setsid(w, child);
@@ -259,6 +271,10 @@ export class SimKernel implements Kernel {
 
   tcsetpgrp(_fd: number, pgid: number): void {
     throw new KernelError('ENOTTY', 'tcsetpgrp', pgid);
+  }
+
+  tiocnotty(_fd: number): void {
+    throw new KernelError('ENOTTY', 'ioctl(TIOCNOTTY)');
   }
 
   /** Children of `pid` (zombies included, as /proc/<pid>/task/<tid>/children lists them); [] if none or no such pid. */
@@ -535,4 +551,3 @@ function toWaitStatus(pid: number, s: ExitStatus): WaitStatus {
   return s.kind === 'exited' ? { pid, kind: 'exited', code: s.code } : { pid, kind: 'signaled', signal: s.signal, core: s.core };
 }
 
-export type { Errno };

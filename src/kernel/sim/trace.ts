@@ -27,7 +27,8 @@ export interface TraceEvent {
  *   (a scripted handler ran), batch (signals delivered to pidone's onSignal handler)
  * - stopped, continued, orphaned-pgrp (kill_orphaned_pgrp sent SIGHUP+SIGCONT)
  * - setsid, setpgid, subreaper, pdeathsig, waited, error (a scripted syscall failed)
- * - report (a process recorded its ids), note (a scenario or test annotation)
+ * - report (a process recorded its ids), note (a scenario or test annotation), log
+ *   (a line pidone logged, when the CLI captures them)
  */
 export type TraceKind =
   | 'fork'
@@ -59,7 +60,8 @@ export type TraceKind =
   | 'waited'
   | 'error'
   | 'report'
-  | 'note';
+  | 'note'
+  | 'log';
 
 export class Trace {
   readonly events: TraceEvent[] = [];
@@ -102,5 +104,5 @@ export function formatEvent(e: TraceEvent): string {
   const details = Object.entries(e.details)
     .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
     .join(' ');
-  return `${time} [${pid}] ${e.event.padEnd(13)}${details}`.trimEnd();
+  return `${time} [${pid}] ${e.event.padEnd(14)}${details}`.trimEnd();
 }
