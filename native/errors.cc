@@ -7,9 +7,22 @@
 
 namespace pidone {
 
+namespace {
+
+// The errno's name ("ENOEXEC"). glibc 2.32+ knows every one; libuv's table (used
+// before that) lacks some that exec and wait return, such as ENOEXEC and ECHILD.
+const char* errno_name(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char* name = strerrorname_np(err);
+  if (name != nullptr) return name;
+#endif
+  return uv_err_name(-err);
+}
+
+}  // namespace
+
 void throw_errno(Napi::Env env, int err, const char* syscall, int pid) {
-  // uv_err_name maps -errno to its name ("ESRCH") on Unix.
-  const char* code = uv_err_name(-err);
+  const char* code = errno_name(err);
   std::string message = std::string(code) + ": " + strerror(err) + ", " + syscall;
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));

@@ -94,7 +94,8 @@ export function parseSignal(text: string): SignalName | null {
 export function suggestSignal(text: string): SignalName | null {
   const upper = text.trim().toUpperCase().replace(/^SIG/, '');
   let best: SignalName | null = null;
-  let bestDistance = 3;
+  // Short names are too easily one or two edits from an unrelated one (FOO -> IO).
+  let bestDistance = upper.length >= 4 ? 3 : 2;
   for (const name of BY_NAME.keys()) {
     if (name.startsWith('SIGRT')) continue;
     const d = editDistance(upper, name.slice(3));

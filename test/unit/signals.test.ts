@@ -49,6 +49,8 @@ describe('signal names and numbers (signal(7))', () => {
   it('suggests a close name', () => {
     expect(suggestSignal('TREM')).toBe('SIGTERM');
     expect(suggestSignal('SIGUSR3')).toMatch(/^SIGUSR[12]$/);
+    expect(suggestSignal('FOO')).toBeNull();
+    expect(suggestSignal('HUPP')).toBe('SIGHUP');
   });
 
   it('never catches what cannot or must not be caught', () => {
