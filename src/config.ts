@@ -142,6 +142,15 @@ function fail(message: string): never {
 }
 
 /**
+ * A user's value as an error message shows it: control characters escaped so the
+ * message stays one line, and very long values cut.
+ */
+export function shown(value: string): string {
+  const escaped = value.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escaped.length > 80 ? `${escaped.slice(0, 60)}... (${value.length} characters)` : escaped;
+}
+
+/**
  * The flags before the command: everything up to the first non-option, or up to `--`.
  * Checks each against OPTIONS so that an unknown one is named as the user wrote it.
  */
@@ -162,7 +171,7 @@ function checkFlags(argv: readonly string[]): void {
           name = positive.name;
         }
       }
-      if (!spec) fail(`unknown option '${arg.slice(0, eq < 0 ? undefined : eq)}' (${HINT})`);
+      if (!spec) fail(`unknown option '${shown(arg.slice(0, eq < 0 ? undefined : eq))}' (${HINT})`);
       if (spec.type === 'string' && eq < 0) {
         const value = argv[i + 1];
         if (value === undefined) fail(`option '--${name}' needs a value ${spec.valueName ?? ''}`.trimEnd());
@@ -172,7 +181,7 @@ function checkFlags(argv: readonly string[]): void {
     }
     // A cluster of short flags: -vvv, -sv.
     for (const letter of arg.slice(1)) {
-      if (!byShort.has(letter)) fail(`unknown option '-${letter}' (${HINT})`);
+      if (!byShort.has(letter)) fail(`unknown option '-${shown(letter)}' (${HINT})`);
     }
   }
 }
@@ -187,7 +196,7 @@ function parseSignalOrFail(flag: string, text: string): SignalName {
   if (signal !== null) return signal;
   const suggestion = suggestSignal(text);
   fail(
-    `${flag}: unknown signal '${text}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}; accepted: ${ACCEPTED_SIGNAL_FORMS}`,
+    `${flag}: unknown signal '${shown(text)}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}; accepted: ${ACCEPTED_SIGNAL_FORMS}`,
   );
 }
 
@@ -195,7 +204,7 @@ export function parseRewrite(values: readonly string[]): RewriteTable {
   const table = new Map<SignalName, SignalName | null>();
   for (const value of values) {
     const m = /^([^:]+):([^:]+)$/.exec(value.trim());
-    if (!m) fail(`--rewrite: '${value}' is not FROM:TO (e.g. TERM:INT, 15:2, or WINCH:0 to drop)`);
+    if (!m) fail(`--rewrite: '${shown(value)}' is not FROM:TO (e.g. TERM:INT, 15:2, or WINCH:0 to drop)`);
     const from = parseSignalOrFail('--rewrite', m[1]!);
     const to = m[2] === '0' || m[2]!.toLowerCase() === 'none' ? null : parseSignalOrFail('--rewrite', m[2]!);
     if (from === 'SIGKILL' || from === 'SIGSTOP') fail(`--rewrite: ${from} cannot be caught, so it cannot be rewritten`);
@@ -217,7 +226,7 @@ export function parseRemapExit(values: readonly string[]): RemapTable {
     const from = exitCodeValue(fromText ?? '');
     const to = toText === undefined ? 0 : exitCodeValue(toText);
     if (from === null || to === null || extra !== undefined) {
-      fail(`--remap-exit: '${value}' is not an exit code 0-255, or FROM:TO with both 0-255`);
+      fail(`--remap-exit: '${shown(value)}' is not an exit code 0-255, or FROM:TO with both 0-255`);
     }
     table.set(from, to);
   }
@@ -229,7 +238,7 @@ function oneOf<T extends string>(flag: string, value: unknown, accepted: readonl
   const list = asList(value);
   const last = list[list.length - 1]!;
   if ((accepted as readonly string[]).includes(last)) return last as T;
-  fail(`${flag}: '${last}' is not one of ${accepted.join(', ')}`);
+  fail(`${flag}: '${shown(last)}' is not one of ${accepted.join(', ')}`);
 }
 
 /** Parse pidone's arguments (without node and the script). */
@@ -264,7 +273,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   let graceMs = 5000;
   if (graceText !== undefined) {
     const ms = parseDuration(graceText);
-    if (ms === null) fail(`--grace: '${graceText}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
+    if (ms === null) fail(`--grace: '${shown(graceText)}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
     graceMs = ms;
   }
 

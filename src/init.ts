@@ -43,6 +43,13 @@ type Escalation = 'none' | 'term' | 'kill';
 /** How often the SIGKILL round repeats while anything remains (a process forking in a loop). */
 const KILL_ROUND_MS = 100;
 
+/**
+ * Signals that ask a process to end. A stopped process cannot act on them until it
+ * runs again, so after forwarding one to a stopped child pidone sends SIGCONT too, as
+ * systemd does after its SIGTERM (systemd.kill(5)).
+ */
+const ENDING_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']);
+
 export class SetupError extends Error {
   override readonly name = 'SetupError';
 }
@@ -67,6 +74,8 @@ export class Init {
   /** --pdeathsig: the parent died before PR_SET_PDEATHSIG was in place. */
   private missedDeathSignal: SignalName | null = null;
   private resolve: (code: number) => void = () => {};
+  private aborting = false;
+  private abortCode = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -332,6 +341,11 @@ export class Init {
         this.kernel.kill(-this.child.pgid, signal);
       }
       this.log.debug({ signal, child: this.child.pid, group: !this.config.singleChild }, 'forwarded signal');
+      if (ENDING_SIGNALS.has(signal) && this.mainStatus === null && this.kernel.isStopped(this.child.pid)) {
+        this.log.debug({ signal: 'SIGCONT', child: this.child.pid }, 'the child is stopped: continuing it so it can act');
+        if (this.config.singleChild) this.signalMainChild('SIGCONT');
+        else this.kernel.kill(-this.child.pgid, 'SIGCONT');
+      }
     } catch (error) {
       if (error instanceof KernelError && error.code === 'ESRCH') {
         // The group is gone (its members exited); the reap will tell the rest.
@@ -357,21 +371,28 @@ export class Init {
    */
   private reapPass(): void {
     const { statuses, noChildren } = this.kernel.reap();
-    for (const status of statuses) {
-      if (this.child !== null && status.pid === this.child.pid) {
-        this.onMainChildExit(status);
-      } else {
-        this.orphansReaped++;
-        const fields = { child: status.pid, status: describeStatus(status) };
-        if (this.config.warnOnReap) this.log.warn(fields, 'reaped orphan');
-        else this.log.debug(fields, 'reaped orphan');
-      }
-    }
+    for (const status of statuses) this.collected(status);
     if (this.phase === 'draining') this.drainStep(noChildren);
+  }
+
+  /** One reaped status: the main child's exit, or an orphan. */
+  private collected(status: WaitStatus): void {
+    if (this.child !== null && status.pid === this.child.pid && this.mainStatus === null) {
+      this.onMainChildExit(status);
+      return;
+    }
+    this.orphansReaped++;
+    const fields = { child: status.pid, status: describeStatus(status) };
+    if (this.config.warnOnReap) this.log.warn(fields, 'reaped orphan');
+    else this.log.debug(fields, 'reaped orphan');
   }
 
   private onMainChildExit(status: WaitStatus): void {
     this.mainStatus = status;
+    if (this.aborting) {
+      this.log.info({ child: status.pid, status: describeStatus(status) }, 'child exited');
+      return;
+    }
     this.exitCode = remapExitCode(this.config.remapExit, exitCodeOf(status));
     if (this.pidfd !== null) {
       try {
@@ -442,10 +463,7 @@ export class Init {
     let empty = noChildren;
     if (empty === undefined || !empty) {
       const { statuses, noChildren: none } = this.kernel.reap();
-      for (const status of statuses) {
-        this.orphansReaped++;
-        this.log.debug({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
-      }
+      for (const status of statuses) this.collected(status);
       empty = none;
     }
     if (!empty) return;
@@ -540,8 +558,32 @@ export class Init {
 
   // ---- the end --------------------------------------------------------------------
 
+  /**
+   * A bug in pidone (an uncaught exception or rejected promise): the supervision state
+   * can no longer be trusted, so end everything the way `--remaining kill` does (the
+   * child included: SIGTERM, the grace period, SIGKILL) and exit with EXIT_INTERNAL.
+   */
+  abort(exitCode: number): void {
+    if (this.phase === 'done') return;
+    if (this.aborting) {
+      this.finish(exitCode);
+      return;
+    }
+    this.aborting = true;
+    this.abortCode = exitCode;
+    this.timer?.cancel();
+    this.timer = null;
+    this.phase = 'draining';
+    this.escalation = 'term';
+    this.signalRemaining('SIGTERM');
+    this.signalRemaining('SIGCONT');
+    this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
+    this.drainStep();
+  }
+
   private finish(code: number): void {
     if (this.phase === 'done') return;
+    if (this.aborting) code = this.abortCode;
     this.phase = 'done';
     this.timer?.cancel();
     this.timer = null;

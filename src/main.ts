@@ -83,13 +83,14 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
   }
 
   const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid });
-  installLastResort(logger);
   const init = new Init(kernel, config, logger, {
     env,
     reportError: (line) => writeStderr(`${line}\n`),
     initialPpid,
     ...(namespaceInit ? { namespaceInit } : {}),
   });
+  installLastResort(logger, init, config.graceMs);
+  injectFault(process.env['PIDONE_FAULT']);
   const code = await init.run();
   exit(code);
 }
@@ -127,15 +128,39 @@ export function pidNamespaceOuter(
 }
 
 /**
- * An exception that escaped everything else is a pidone bug. Log it and exit with a
- * code of its own rather than hang or die by Node's default (exit 1 after a stack
- * trace, which looks like a child's exit).
+ * An exception that escaped everything else is a pidone bug. Log it, end the child and
+ * everything else the way --remaining kill does, and exit EXIT_INTERNAL (125), rather
+ * than die by Node's default (exit 1 after a stack trace, which looks like a child's
+ * exit) or hang. A hard deadline backs it up: if even that cannot finish, exit anyway.
  */
-function installLastResort(logger: Logger): void {
+function installLastResort(logger: Logger, init: Init, graceMs: number): void {
   const die = (kind: string) => (error: unknown) => {
-    logger.fatal({ err: error instanceof Error ? error.stack : String(error) }, `${kind} in pidone`);
-    exit(EXIT_INTERNAL);
+    try {
+      logger.fatal({ err: error instanceof Error ? error.stack : String(error) }, `${kind} in pidone; shutting down`);
+    } catch {
+      // The logger itself failed: carry on with the shutdown.
+    }
+    setTimeout(() => exit(EXIT_INTERNAL), graceMs + 5000);
+    try {
+      init.abort(EXIT_INTERNAL);
+    } catch {
+      exit(EXIT_INTERNAL);
+    }
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled promise rejection'));
+}
+
+/**
+ * PIDONE_FAULT: make pidone fail on purpose once it runs, to test the handling above
+ * ('uncaught-exception' or 'unhandled-rejection'). For pidone's own tests.
+ */
+function injectFault(fault: string | undefined): void {
+  if (fault === 'uncaught-exception') {
+    setTimeout(() => {
+      throw new Error('injected by PIDONE_FAULT=uncaught-exception');
+    }, 200);
+  } else if (fault === 'unhandled-rejection') {
+    setTimeout(() => void Promise.reject(new Error('injected by PIDONE_FAULT=unhandled-rejection')), 200);
+  }
 }

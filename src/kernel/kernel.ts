@@ -238,6 +238,8 @@ export interface Kernel {
   listChildren(pid: number): number[];
   /** Every descendant of `pid`, parents before their children. */
   listDescendants(pid: number): number[];
+  /** Is `pid` stopped (state T in /proc/<pid>/stat, by SIGSTOP, SIGTSTP, ...)? False if gone. */
+  isStopped(pid: number): boolean;
 
   /** Monotonic milliseconds. */
   now(): number;

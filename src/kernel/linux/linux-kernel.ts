@@ -269,6 +269,17 @@ export class LinuxKernel implements Kernel {
     return [...children];
   }
 
+  isStopped(pid: number): boolean {
+    try {
+      // proc(5): "pid (comm) state ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state === 'T' || state === 't';
+    } catch {
+      return false;
+    }
+  }
+
   listDescendants(pid: number): number[] {
     const out: number[] = [];
     const queue = this.listChildren(pid);

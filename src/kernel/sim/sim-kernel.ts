@@ -285,6 +285,11 @@ export class SimKernel implements Kernel {
     return p.children.map((child) => child.tgid.nrNs(c.ns)).filter((n) => n !== 0);
   }
 
+  isStopped(pid: number): boolean {
+    const p = this.world.findProc(pid, this.caller().ns);
+    return p !== null && p.state === 'stopped';
+  }
+
   /** Breadth first, so parents come before their children (as LinuxKernel walks /proc). */
   listDescendants(pid: number): number[] {
     const out: number[] = [];
