@@ -67,6 +67,8 @@ export class Init {
   private timer: Timer | null = null;
   private orphansReaped = 0;
   private remainingAtStart = 0;
+  /** How many processes were left for SIGKILL when the grace period ended. */
+  private killedAtEscalation = 0;
   /** The terminal foreground group to give back on exit (DESIGN.md "Terminal"). */
   private restoreForeground: { fd: number; pgid: number } | null = null;
   /** TIOCNOTTY as a session leader makes the kernel send us SIGHUP and SIGCONT: not the child's. */
@@ -442,6 +444,7 @@ export class Init {
     this.timer?.cancel();
     this.escalation = 'kill';
     const remaining = this.remaining().length;
+    this.killedAtEscalation = remaining;
     if (remaining > 0) this.log.info({ remaining }, 'grace period over: sending SIGKILL to what remains');
     this.killRound();
   }
@@ -470,7 +473,13 @@ export class Init {
     // No child left means no descendant left: every descendant is a child of pidone or
     // of one of its descendants, and orphans come back to pidone.
     this.log.info(
-      { exitCode: this.exitCode, reaped: this.orphansReaped, remainedAtExit: this.remainingAtStart, escalation: this.escalation },
+      {
+        exitCode: this.exitCode,
+        reaped: this.orphansReaped,
+        remainedAtExit: this.remainingAtStart,
+        killed: this.killedAtEscalation,
+        escalation: this.escalation,
+      },
       'nothing remains; exiting',
     );
     this.finish(this.exitCode);

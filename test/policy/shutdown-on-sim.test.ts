@@ -1,0 +1,129 @@
+/**
+ * The shutdown policy (--remaining, --grace, a second TERM, --pdeathsig, the abort
+ * path) on the simulated kernel: the same src/init.ts as on Linux, unprivileged, on
+ * virtual time. The real-kernel versions are in test/linux/shutdown.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/config.js';
+import { Init } from '../../src/init.js';
+import { createLogger } from '../../src/logger.js';
+import { SimKernel, type SimKernelOptions, type Step } from '../../src/kernel/sim/index.js';
+
+async function run(
+  flags: readonly string[],
+  programs: Record<string, Step[]>,
+  options: SimKernelOptions & { before?: (sim: SimKernel, init: Init) => void; initialPpid?: number } = {},
+): Promise<{ sim: SimKernel; code: number; logs: Array<Record<string, unknown>> }> {
+  const parsed = parseArgs([...flags]);
+  if (parsed.kind !== 'run') throw new Error('flags must describe a run');
+  const sim = new SimKernel({ programs, ...options });
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ verbosity: 2, format: 'json', pid: sim.self().pid, write: (l) => logs.push(JSON.parse(l)) });
+  const init = new Init(sim, parsed.config, logger, {
+    env: [],
+    reportError: () => {},
+    // -1: the parent pidone really has (it did not die).
+    ...(options.initialPpid !== undefined ? { initialPpid: options.initialPpid === -1 ? sim.self().ppid : options.initialPpid } : {}),
+  });
+  options.before?.(sim, init);
+  const code = await init.run();
+  return { sim, code, logs };
+}
+
+const alive = (sim: SimKernel, name: string) => sim.ps().filter((p) => p.name === name);
+
+describe.each(['pid1', 'subreaper'] as const)('shutdown policy on the simulator, as %s', (mode) => {
+  it('--remaining kill: a TERM-trapping leftover cleans up and exits, pidone exits with the child\'s code at once', async () => {
+    const { sim, code, logs } = await run(['--grace', '5s', '--', 'app'], {
+      app: [{ doubleFork: 'cleaner' }, { sleep: 100 }, { exit: 7 }],
+      cleaner: [{ on: 'SIGTERM', run: [{ note: 'cleaned up' }, { exit: 0 }] }, { pause: true }],
+    }, { mode });
+    expect(code).toBe(7);
+    expect(sim.trace.find('note', { text: 'cleaned up' })).toHaveLength(1);
+    expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toEqual([]);
+    // No grace period spent: the cleaner went as soon as it was asked.
+    expect(sim.now()).toBe(100);
+    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ exitCode: 7, remainedAtExit: 1, killed: 0 });
+  });
+
+  it('--remaining kill with a leftover forking every 10 ms: fully killed after the grace period', async () => {
+    const { sim, code } = await run(['--grace', '300ms', '--', 'app'], {
+      app: [{ doubleFork: 'forker' }, { sleep: 50 }, { exit: 0 }],
+      forker: [{ ignore: 'SIGTERM' }, { repeat: 1000, steps: [{ fork: 'spawnling' }, { sleep: 10 }] }],
+      spawnling: [{ ignore: 'SIGTERM' }, { pause: true }],
+    }, { mode });
+    expect(code).toBe(0);
+    expect(alive(sim, 'forker')).toEqual([]);
+    expect(alive(sim, 'spawnling')).toEqual([]);
+  });
+
+  it('--remaining wait: waits for the worker a daemon left, then exits with the daemon\'s code', async () => {
+    const { sim, code } = await run(['--remaining', 'wait', '--', 'app'], {
+      app: [{ doubleFork: 'worker' }, { exit: 0 }],
+      worker: [{ sleep: 1000 }, { note: 'worker done' }, { exit: 0 }],
+    }, { mode });
+    expect(code).toBe(0);
+    expect(sim.trace.find('note', { text: 'worker done' })).toHaveLength(1);
+    expect(sim.now()).toBe(1000);
+    expect(sim.trace.find('signal', { signal: 'SIGTERM' })).toEqual([]);
+  });
+
+  it('--remaining leave: exits at once, the leftover is left', async () => {
+    const { sim, code } = await run(['--remaining', 'leave', '--', 'app'], {
+      app: [{ doubleFork: 'daemon' }, { sleep: 10 }, { exit: 6 }],
+      daemon: [{ pause: true }],
+    }, { mode, timeLimit: 1000 });
+    expect(code).toBe(6);
+    expect(sim.trace.find('signal', { signal: 'SIGTERM' })).toEqual([]);
+  });
+
+  it('a second SIGTERM during the grace period goes straight to SIGKILL', async () => {
+    const { sim, code } = await run(['--grace', '1m', '--', 'app'], {
+      app: [{ doubleFork: 'stubborn' }, { sleep: 100 }, { exit: 0 }],
+      stubborn: [{ ignore: 'SIGTERM' }, { pause: true }],
+    }, { mode, before: (s) => s.at(2000, () => s.signal('pidone', 'SIGTERM')) });
+    expect(code).toBe(0);
+    const kill = sim.trace.find('signal', { signal: 'SIGKILL' })[0]!;
+    expect(kill.time).toBe(2000);
+  });
+
+  it('a stopped leftover gets SIGCONT with its SIGTERM, so it can act on it', async () => {
+    const { sim, code } = await run(['--grace', '5s', '--', 'app'], {
+      app: [{ doubleFork: 'sleeper' }, { sleep: 100 }, { exit: 0 }],
+      sleeper: [{ on: 'SIGTERM', do: 'exit', code: 0 }, { kill: 'self', signal: 'SIGSTOP' }, { pause: true }],
+    }, { mode });
+    expect(code).toBe(0);
+    expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toEqual([]);
+    expect(sim.now()).toBe(100);
+  });
+
+  it('an internal error (abort): the child is shut down too, and the code is 125', async () => {
+    const { sim, code } = await run(['--grace', '2s', '--', 'app'], {
+      app: [{ on: 'SIGTERM', run: [{ note: 'app got SIGTERM' }, { exit: 0 }] }, { pause: true }],
+    }, { mode, before: (s, init) => s.at(500, () => init.abort(125)) });
+    expect(code).toBe(125);
+    expect(sim.trace.find('note', { text: 'app got SIGTERM' })).toHaveLength(1);
+  });
+});
+
+describe('--pdeathsig on the simulator', () => {
+  it('a parent that died before PR_SET_PDEATHSIG still counts: the signal is acted on at once', async () => {
+    // pidone started under a parent (99999) that is not its parent any more.
+    const { code, logs } = await run(['--pdeathsig', 'TERM', '--', 'app'], { app: [{ pause: true }] }, {
+      mode: 'subreaper',
+      initialPpid: 99999,
+    });
+    // Forwarded right after the spawn: the child dies of it.
+    expect(code).toBe(143);
+    expect(logs.map((l) => l['msg'])).toContain('parent died before --pdeathsig was set; acting as if the signal came');
+  });
+
+  it('with the parent still there, nothing happens until a signal comes', async () => {
+    const { code, logs } = await run(['--pdeathsig', 'TERM', '--', 'app'], { app: [{ sleep: 10 }, { exit: 0 }] }, {
+      mode: 'subreaper',
+      initialPpid: -1,
+    });
+    expect(code).toBe(0);
+    expect(logs.map((l) => l['msg'])).not.toContain('parent died before --pdeathsig was set; acting as if the signal came');
+  });
+});
