@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import { parseDuration, ACCEPTED_DURATION_FORMS } from './duration.js';
 import type { RemapTable } from './exit-status.js';
+import { ConfigError, type Config } from './config-defaults.js';
 import {
   ACCEPTED_SIGNAL_FORMS,
   parseSignal,
@@ -15,82 +16,14 @@ import {
   type SignalName,
 } from './signals.js';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  /** The exit code for this error: 2 natively; compat modes use their tool's code. */
-  constructor(
-    message: string,
-    readonly exitCode: number = 2,
-  ) {
-    super(message);
-  }
-}
-
-export type LogFormat = 'json' | 'pretty';
-/** Which tool's command line and behaviour pidone follows (docs/compat.md). */
-export type CompatMode = 'none' | 'tini' | 'dumb-init';
-export type RemainingPolicy = 'kill' | 'wait' | 'leave';
-
-export interface Config {
-  /** The command and its arguments: command[0] is looked up in PATH like a shell does. */
-  readonly command: readonly string[];
-  /** Forward signals to the main child only, not to its process group. */
-  readonly singleChild: boolean;
-  /** Run the child in a new session (setsid) instead of a new process group. */
-  readonly setsid: boolean;
-  /** 'auto': become a subreaper when not PID 1; 'on': always; 'off': never (warn). */
-  readonly subreaper: 'auto' | 'on' | 'off';
-  readonly rewrite: RewriteTable;
-  readonly remapExit: RemapTable;
-  /** Log reaped orphans at warn instead of debug. */
-  readonly warnOnReap: boolean;
-  /** 0 = warn (default), 1 = info, 2 = debug, 3+ = trace. */
-  readonly verbosity: number;
-  /** Undefined: json unless stderr is a terminal. */
-  readonly logFormat: LogFormat | undefined;
-  /** What to do with processes left when the main child has exited. */
-  readonly remaining: RemainingPolicy;
-  /** How long `remaining: kill` waits after SIGTERM before SIGKILL. */
-  readonly graceMs: number;
-  /** Run pidone as its own child: refused unless asked for (a loop spawns forever). */
-  readonly allowNested: boolean;
-  /** Run in a new PID namespace (and mount namespace with a fresh /proc) as its PID 1. */
-  readonly pidNamespace: boolean;
-  /** PR_SET_PDEATHSIG: the signal pidone gets when its parent dies, or null. */
-  readonly parentDeathSignal: SignalName | null;
-  /** Which tool pidone is standing in for. */
-  readonly compat: CompatMode;
-  /**
-   * dumb-init's job control: after forwarding SIGTSTP, SIGTTIN or SIGTTOU, stop
-   * pidone itself (SIGSTOP) until SIGCONT. Never in native mode: PID 1 does not stop.
-   */
-  readonly stopWithChild: boolean;
-  /** dumb-init: when the main child exits, send one SIGTERM to its process group. */
-  readonly termGroupOnExit: boolean;
-}
-
-/** The configuration of `pidone -- command...`: every default, for tests and the library API. */
-export function defaultConfig(command: readonly string[]): Config {
-  return {
-    command,
-    singleChild: false,
-    setsid: false,
-    subreaper: 'auto',
-    rewrite: new Map(),
-    remapExit: new Map(),
-    warnOnReap: false,
-    verbosity: 0,
-    logFormat: undefined,
-    remaining: 'kill',
-    graceMs: 5000,
-    allowNested: false,
-    pidNamespace: false,
-    parentDeathSignal: null,
-    compat: 'none',
-    stopWithChild: false,
-    termGroupOnExit: false,
-  };
-}
+export {
+  ConfigError,
+  defaultConfig,
+  type CompatMode,
+  type Config,
+  type LogFormat,
+  type RemainingPolicy,
+} from './config-defaults.js';
 
 /** What the command line asked for besides running a command. */
 export type ParseResult =

@@ -7,11 +7,29 @@
  * touches process.stderr: doing so makes fd 2 non-blocking for the child too.
  */
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
-import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import type { LogFormat } from './config.js';
 
-export type Logger = PinoLogger;
+/** A log method, as pino's: fields then message, or a message alone. */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/** What pidone logs through: pino's shape, narrowed to what pidone uses. */
+export interface Logger {
+  readonly level: string;
+  isLevelEnabled(level: string): boolean;
+  child(bindings: Record<string, unknown>): Logger;
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+}
 
 export interface LoggerOptions {
   /** 0 = warn, 1 = info, 2 = debug, 3+ = trace. */
@@ -39,7 +57,44 @@ export function writeStderr(text: string): void {
   }
 }
 
+/** pino's numeric levels. */
+const RANK = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+type LevelName = keyof typeof RANK;
+
+/**
+ * A logger that loads pino on its first line at an enabled level, not before. At the
+ * default level (warn) a run without trouble never loads it: pino costs about a tenth
+ * of Node's own start-up, and its heap keeps V8's memory reducer waking the idle init
+ * for seconds (docs/performance.md). Calls below the level do nothing, as in pino.
+ */
 export function createLogger(options: LoggerOptions): Logger {
+  let real: PinoLogger | undefined;
+  return lazyLogger(() => (real ??= createPino(options)), levelFor(options.verbosity));
+}
+
+function lazyLogger(load: () => PinoLogger, level: LevelName): Logger {
+  const threshold = RANK[level];
+  const method = (name: LevelName): LogFn =>
+    RANK[name] >= threshold ? (...args: [object | string, string?]) => (load()[name] as (...a: unknown[]) => void)(...args) : () => {};
+  return {
+    level,
+    isLevelEnabled: (name: string) => (RANK as Record<string, number>)[name]! >= threshold,
+    child: (bindings) => {
+      let child: PinoLogger | undefined;
+      return lazyLogger(() => (child ??= load().child(bindings)), level);
+    },
+    trace: method('trace'),
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    fatal: method('fatal'),
+  };
+}
+
+function createPino(options: LoggerOptions): PinoLogger {
+  // pino is CommonJS: require() keeps the first log line synchronous.
+  const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
   const format = options.format ?? (isatty(2) ? 'pretty' : 'json');
   const write = options.write ?? writeStderr;
   const destination = { write: format === 'pretty' ? (line: string) => write(prettyLine(line)) : write };

@@ -1,10 +1,14 @@
 /**
  * pidone's command line: parse, check, build the init, run it, exit with its code.
  * No policy here (that is src/init.ts).
+ *
+ * The common `pidone -- cmd` (or `pidone cmd`) takes a fast path: it runs with the
+ * default configuration and never loads the command-line parser (yargs costs about as
+ * much as Node's own start-up). Everything else goes through src/config.ts.
  */
 import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { ConfigError, helpText, parseArgs, type Config } from './config.js';
+import { basename, join } from 'node:path';
+import { ConfigError, defaultConfig, type Config } from './config-defaults.js';
 import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
 import { Init, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
@@ -43,8 +47,29 @@ function exit(code: number): never {
   process.exit(code);
 }
 
-export async function main(argv: readonly string[], kernel: LinuxKernel | Error, initialPpid: number): Promise<never> {
-  let config: Config;
+/**
+ * The command of `pidone -- cmd...` or `pidone cmd...` with no option, run as pidone
+ * (not through a tini or dumb-init link, no PIDONE_COMPAT): null for anything that
+ * needs the parser.
+ */
+export function fastPathCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  self: string | undefined = process.argv[1],
+): string[] | null {
+  if (self === undefined || basename(self) !== 'pidone') return null;
+  if (env['PIDONE_COMPAT'] !== undefined && env['PIDONE_COMPAT'] !== 'none') return null;
+  const command = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const first = command[0];
+  if (first === undefined || first === '') return null;
+  // Without `--`, a leading '-' is an option for the parser.
+  if (argv[0] !== '--' && first.startsWith('-')) return null;
+  return command;
+}
+
+/** Parse a command line that needs the parser; print help or an error and exit as asked. */
+async function parseCommandLine(argv: readonly string[]): Promise<Config> {
+  const { helpText, parseArgs } = await import('./config.js');
   try {
     const parsed = parseArgs(argv);
     if (parsed.kind === 'help') {
@@ -59,7 +84,7 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
       writeSync(1, parsed.text);
       exit(0);
     }
-    config = parsed.config;
+    return parsed.config;
   } catch (error) {
     if (error instanceof ConfigError) {
       writeStderr(`${error.message}\n`);
@@ -67,6 +92,11 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
     }
     throw error;
   }
+}
+
+export async function main(argv: readonly string[], kernel: LinuxKernel | Error, initialPpid: number): Promise<never> {
+  const fast = fastPathCommand(argv);
+  let config = fast ? defaultConfig(fast) : await parseCommandLine(argv);
   if (kernel instanceof Error) {
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);

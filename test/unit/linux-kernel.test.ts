@@ -72,3 +72,21 @@ describe('addon loader', () => {
     expect(loadAddon(fake)).toBe(fake);
   });
 });
+
+describe('the start-up fast path', () => {
+  it('takes `pidone -- cmd` and `pidone cmd`, and nothing that needs the parser', async () => {
+    const { fastPathCommand } = await import('../../src/main.js');
+    const self = '/usr/lib/node_modules/pidone/bin/pidone';
+    expect(fastPathCommand(['--', 'sleep', '1'], {}, self)).toEqual(['sleep', '1']);
+    expect(fastPathCommand(['sleep', '1', '-v'], {}, self)).toEqual(['sleep', '1', '-v']);
+    expect(fastPathCommand(['--', '-weird'], {}, self)).toEqual(['-weird']);
+    expect(fastPathCommand(['-v', '--', 'sleep'], {}, self)).toBeNull();
+    expect(fastPathCommand(['--'], {}, self)).toBeNull();
+    expect(fastPathCommand([], {}, self)).toBeNull();
+    expect(fastPathCommand(['--', ''], {}, self)).toBeNull();
+    // Another tool's name or PIDONE_COMPAT: that tool's command line.
+    expect(fastPathCommand(['--', 'sleep'], {}, '/sbin/docker-init')).toBeNull();
+    expect(fastPathCommand(['--', 'sleep'], { PIDONE_COMPAT: 'tini' }, self)).toBeNull();
+    expect(fastPathCommand(['--', 'sleep'], { PIDONE_COMPAT: 'none' }, self)).toEqual(['sleep']);
+  });
+});

@@ -32,3 +32,19 @@ describe('logger', () => {
     expect(() => log.error('x')).not.toThrow();
   });
 });
+
+describe('the lazy logger', () => {
+  it('does nothing below its level, and writes at its level', () => {
+    const lines: string[] = [];
+    const log = createLogger({ verbosity: 0, format: 'json', pid: 9, write: (l) => lines.push(l) });
+    const child = log.child({ component: 'init' });
+    child.info({ a: 1 }, 'quiet');
+    child.debug('quiet');
+    expect(lines).toEqual([]);
+    expect(child.isLevelEnabled('warn')).toBe(true);
+    expect(child.isLevelEnabled('info')).toBe(false);
+    child.warn({ child: 3 }, 'loud');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', pid: 9, component: 'init', child: 3, msg: 'loud' });
+  });
+});
