@@ -260,8 +260,14 @@ export function helpText(): string {
       const flag = `${o.alias ? `-${o.alias}, ` : '    '}--${o.name}${o.valueName ? ` ${o.valueName}` : ''}`;
       lines.push(`  ${flag.padEnd(34)} ${o.describe}`);
     }
+    if (group === GROUP_OTHER) {
+      lines.push(`  ${'    --compat tini|dumb-init|none'.padEnd(34)} First argument only: take tini's or dumb-init's command line (docs/compat.md)`);
+    }
     lines.push('');
   }
-  lines.push('Exit: the child\'s code; 128+n if signal n killed it; 127 command not found; 126 not executable;', '2 bad usage; 1 pidone could not start. Docs: docs/usage.md');
+  lines.push(
+    "Exit: the child's code; 128+n if signal n killed it; 127 command not found; 126 not executable;",
+    '2 bad usage; 1 pidone could not start; 125 internal error (a bug). Docs: docs/usage.md',
+  );
   return `${lines.join('\n')}\n`;
 }
