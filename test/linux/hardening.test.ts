@@ -148,6 +148,17 @@ describeWithNamespaces('fork failure', () => {
 });
 
 describe('bad input never spawns and never shows a stack trace', () => {
+  it('refuses to run pidone as its own child, unless --allow-nested', () => {
+    const dir = tempDir();
+    const r = spawnSync(PIDONE, [PIDONE, '--', 'touch', join(dir, 'ran')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^pidone: refusing to run pidone as its own child .*--allow-nested.*\n$/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    const nested = spawnSync(PIDONE, ['--allow-nested', '--', PIDONE, '--', 'touch', join(dir, 'ran')], { encoding: 'utf8' });
+    expect(nested.status).toBe(0);
+    expect(existsSync(join(dir, 'ran'))).toBe(true);
+  });
+
   it('no native addon: a clear error naming the paths and the fixes, and --help still works', () => {
     const dir = tempDir();
     // The package without its build output.
