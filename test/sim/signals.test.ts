@@ -61,9 +61,22 @@ describe('default actions (signal(7))', () => {
     const { pid } = sim.spawn(spawnReq('app'));
     sim.kill(pid, 'SIGSTOP');
     sim.run();
-    sim.kill(pid, 'SIGUSR1'); // fatal by default: starts the group exit even while stopped (complete_signal)
+    // Fatal by default, but a stopped task wants nothing but SIGKILL (wants_signal()), so
+    // complete_signal() does not start the group exit: SIGUSR1 waits for SIGCONT.
+    // Found by the differential check (test/differential/corpus.ts, stopped-fatal-pending).
+    sim.kill(pid, 'SIGUSR1');
+    sim.run();
+    expect(reaped).toEqual([]);
+    expect(sim.process(sim.pidOf('app')!)!.state).toBe('stopped');
+    sim.kill(pid, 'SIGCONT');
     sim.run();
     expect(reaped).toEqual([{ pid, status: 'SIGUSR1' }]);
+    const other = sim.spawn(spawnReq('app')).pid;
+    sim.kill(other, 'SIGSTOP');
+    sim.run();
+    sim.kill(other, 'SIGKILL');
+    sim.run();
+    expect(reaped).toContainEqual({ pid: other, status: 'SIGKILL' });
   });
 
   it('handlers: caught signals run the script\'s handler; SIG_IGN drops them; SIGKILL cannot be caught (sigaction EINVAL)', () => {

@@ -27,8 +27,11 @@ export function exitGroup(world: World, proc: Proc, status: ExitStatus): void {
  * do_exit() of one task. A non-leader thread is released at once (exit_notify's
  * autoreap of "untraced sub-thread"). A leader that exits while other threads live
  * stays behind as a zombie task holding the tgid: the process is not waitable until
- * its last thread is gone (delay_group_leader()), and wait then reports the leader's
- * own exit code unless a group exit set one.
+ * its last thread is gone (delay_group_leader()). The last thread to go, if no group
+ * exit was set, sets SIGNAL_GROUP_EXIT with its own code (synchronize_group_exit(),
+ * Linux 5.19 and later), so wait reports the code of the last thread, not the
+ * leader's. (Before 5.19 wait_task_zombie() read the leader's exit_code; the
+ * differential check, test/differential/, runs on a newer kernel.)
  */
 export function exitThread(world: World, thread: Thread, code: number, group = false): void {
   simAssert(thread.state === 'alive', `thread ${thread.pid.nr()} exits twice`);
@@ -42,8 +45,8 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   if (!group) world.record(thread, 'thread-exit', { code, tgid: proc.tgid.nr(), leader: thread.isLeader });
   if (!thread.isLeader) releaseThread(world, thread);
   if (proc.threads.length > 0) return;
-  // The thread group is dead.
-  proc.status = proc.groupExit ?? { kind: 'exited', code: proc.leader.exitCode };
+  // The thread group is dead. synchronize_group_exit(): the last thread's code.
+  proc.status = proc.groupExit ?? { kind: 'exited', code };
   if (!group) world.record(proc, 'exit', { status: describeExit(proc.status), name: proc.name, last: 'thread' });
   if (proc === world.rootNs.childReaper) throw new SimBug('kernel panic: Attempted to kill init! (the root namespace init exited)');
   world.onProcessExit?.(proc);

@@ -99,7 +99,11 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
   }
   // complete_signal(): a fatal signal without a handler starts the group exit at once
   // (SIGNAL_GROUP_EXIT); core-dumping ones go through get_signal/do_coredump instead.
-  if (signal === 'SIGKILL' || (d.kind === 'default' && defaultAction(signal) === 'term')) {
+  // Only if some thread wants it (wants_signal()): a stopped task wants nothing but
+  // SIGKILL, so a SIGTERM sent to a stopped process stays pending, and the process
+  // stays stopped until SIGCONT lets it act on it.
+  const wanted = signal === 'SIGKILL' || target.state !== 'stopped';
+  if (wanted && (signal === 'SIGKILL' || (d.kind === 'default' && defaultAction(signal) === 'term'))) {
     target.groupExit = { kind: 'signaled', signal, core: false };
     world.wakeAll(target);
     return;

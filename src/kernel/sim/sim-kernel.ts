@@ -383,6 +383,26 @@ export class SimKernel implements Kernel {
     if (errno !== null) throw new KernelError(errno, 'kill', target);
   }
 
+  /**
+   * Make a process run `steps` now, as if its program had reached them: a test's "p3:
+   * setsid". They run on the main thread (the first live one), or on the thread whose
+   * root-namespace tid is `opts.tid`, the way a signal handler runs: afterwards the
+   * thread goes back to what it was blocked in (pause, sleep). The steps run at the
+   * next turn, like everything else. The differential check (test/differential/)
+   * drives every simulated actor this way.
+   */
+  perform(target: ProcSelector, steps: readonly Step[], opts: { tid?: number } = {}): void {
+    const p = this.select(target);
+    if (p.external) throw new Error(`process ${p.tgid.nr()} (${p.name}) is pidone, which runs no script`);
+    if (!p.live || p.state !== 'running') throw new Error(`process ${p.tgid.nr()} (${p.name}) is ${p.state}: it cannot run steps`);
+    const thread = opts.tid === undefined ? p.threads[0] : p.threads.find((t) => t.pid.nr() === opts.tid);
+    if (thread === undefined) throw new Error(`process ${p.tgid.nr()} (${p.name}) has no live thread ${opts.tid ?? ''}`.trimEnd());
+    thread.frames.push({ steps, index: 0, loopsLeft: 0, handler: true, resume: thread.block });
+    thread.block = null;
+    this.world.wake(thread);
+    this.kick();
+  }
+
   /** Make a process call exit_group(code) now. */
   exitProcess(target: ProcSelector, code: number): void {
     const p = this.select(target);

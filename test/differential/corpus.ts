@@ -1,0 +1,451 @@
+/**
+ * The corpus: hand-written scenarios, one per rule of DESIGN.md section 3 (and the
+ * kernel rules behind them). Each runs on the real kernel and on the simulator and
+ * the records must be equal (corpus.test.ts). Add one per rule, and one for every
+ * divergence found and fixed, so it stays fixed (docs/differential.md).
+ */
+import { scenario, type Scenario } from './script.js';
+
+export const CORPUS: readonly Scenario[] = [
+  // ---- pid numbers and namespaces (struct pid, alloc_pid, pid_namespaces(7)) ----------
+  scenario('ns-first-pid-is-1', 'the first process of a PID namespace is PID 1; its parent outside is ppid 0', `
+    p1 report
+    p1 fork p2
+    p2 report`),
+  scenario('pid-sequential', 'alloc_pid hands out numbers in order in a fresh namespace', `
+    p1 fork p2
+    p1 fork p3
+    p2 fork p4
+    p4 report`),
+  scenario('pid-cyclic-not-lowest', 'idr_alloc_cyclic: a freed number is not reused before the cursor wraps', `
+    p1 fork p2
+    p2 exit 0
+    p1 wait p2
+    p1 fork p3
+    p3 report`),
+  scenario('threads-consume-pids', 'a thread gets its own pid number (gettid) from the same allocator', `
+    p1 thread t1
+    p1 fork p2
+    t1 report
+    p2 report`),
+  scenario('getpid-is-tgid', 'getpid() is the thread group id in every thread; getppid() is the process parent', `
+    p1 fork p2
+    p2 thread t1
+    t1 report
+    p2 report`),
+  scenario('nested-ns-numbers', 'a struct pid has one number per level: the child of a new namespace is 1 inside, 2 in its parent', `
+    p1 fork p2 newns
+    p2 report
+    p2 fork p3
+    p3 report
+    p1 fork p4
+    p4 report`),
+  scenario('three-levels', 'numbers at each of three nested levels', `
+    p1 fork p2 newns
+    p2 fork p3 newns
+    p3 fork p4
+    p4 report
+    p3 report`),
+  scenario('unshare-next-children', 'unshare(CLONE_NEWPID): the caller stays, its next child is PID 1 of the new namespace, later ones follow', `
+    p1 unshare
+    p1 report
+    p1 fork p2
+    p1 fork p3
+    p2 report
+    p3 report`),
+  scenario('unshare-twice-einval', 'unshare(CLONE_NEWPID) again before forking is EINVAL (pid_ns_for_children differs from the active namespace)', `
+    p1 unshare
+    p1 unshare
+    p1 fork p2
+    p2 report`),
+  scenario('newns-after-unshare-einval', 'clone(CLONE_NEWPID) after unshare(CLONE_NEWPID) is EINVAL', `
+    p1 unshare
+    p1 fork p2 newns`),
+  scenario('thread-after-unshare-einval', 'no thread can be created once pid_ns_for_children differs from the active namespace', `
+    p1 unshare
+    p1 thread t1`),
+  scenario('pgid-sid-invisible-is-0', 'group and session ids outside the caller\'s namespace read as 0', `
+    p1 setsid
+    p1 fork p2 newns
+    p2 report
+    p2 setsid
+    p2 report`),
+  scenario('parent-sees-child-ns', 'an ancestor namespace sees and signals processes below it by its own numbers', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 trap USR1
+    p1 kill p3 USR1
+    p1 kill 99 USR1`),
+  scenario('child-ns-cannot-name-parent', 'from inside a namespace, numbers name only processes of that namespace', `
+    p1 fork p2 newns
+    p2 fork p3
+    p2 kill 3 0
+    p2 kill 2 0`),
+  scenario('lastpid-sets-cursor', 'ns_last_pid moves the allocator of the writer\'s namespace', `
+    p1 lastpid 500
+    p1 fork p2
+    p2 report`),
+  scenario('pid-wrap-reserved', 'after pid_max the allocator wraps to RESERVED_PIDS (300), skipping numbers in use', `
+    p1 fork p2
+    p1 lastpid max-2
+    p1 fork p3
+    p1 fork p4
+    p1 fork p5
+    p5 report`),
+  scenario('pgid-holds-number', 'a process group id is not reused as a pid while the group has members, even after its leader was reaped', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p2 fork p3
+    p2 exit 0
+    p1 wait p2
+    p1 lastpid 1
+    p1 fork p4
+    p4 report`),
+
+  // ---- zombies and wait(2) -------------------------------------------------------------
+  scenario('zombie-until-reaped', 'a dead process stays a zombie until its parent waits', `
+    p1 fork p2
+    p2 exit 7
+    p1 wait p2 nohang
+    p1 wait p2 nohang`),
+  scenario('wait-nohang-none', 'WNOHANG with a live child returns 0; with no child ECHILD', `
+    p1 wait -1 nohang
+    p1 fork p2
+    p1 wait -1 nohang
+    p1 wait p2 nohang`),
+  scenario('wait-not-a-child', 'waitpid for a grandchild is ECHILD', `
+    p1 fork p2
+    p2 fork p3
+    p3 exit 1
+    p1 wait p3 nohang
+    p2 wait p3 nohang`),
+  scenario('wait-by-group', 'waitpid(-pgid) and waitpid(0) select children by process group', `
+    p1 fork p2
+    p1 fork p3
+    p3 setpgid 0 0
+    p2 exit 2
+    p3 exit 3
+    p1 wait -p3 nohang
+    p1 wait 0 nohang
+    p1 wait -1 nohang`),
+  scenario('wait-blocks-until-exit', 'a blocking wait returns when the child exits', `
+    p1 fork p2
+    p1 fork p3
+    p1 wait p2
+    p3 report
+    p2 exit 4`),
+  scenario('wait-signal-status', 'a signal death is reported as such by wait', `
+    p1 fork p2
+    p1 kill p2 TERM
+    p1 wait p2 nohang
+    p1 fork p3
+    p1 kill p3 QUIT
+    p1 wait p3 nohang`),
+  scenario('sigchld-ignored-autoreap', 'with SIGCHLD ignored children are reaped at exit and wait gives ECHILD', `
+    p1 ignore CHLD
+    p1 fork p2
+    p2 exit 1
+    p1 wait -1 nohang`),
+  scenario('sigchld-on-exit', 'a child\'s exit sends SIGCHLD to the parent (do_notify_parent)', `
+    p1 trap CHLD
+    p1 fork p2
+    p2 exit 0
+    p1 wait p2 nohang`),
+  scenario('zombie-leader-live-threads', 'a leader that exits first stays a zombie until its last thread ends; wait reports the leader\'s code', `
+    p1 fork p2
+    p2 thread t1
+    p2 threadexit 5
+    p1 wait p2 nohang
+    t1 report
+    t1 threadexit 7
+    p1 wait p2 nohang`),
+  scenario('exit-group-from-thread', 'exit_group from any thread ends the whole process with that code', `
+    p1 fork p2
+    p2 thread t1
+    p2 thread t2
+    t1 exit 3
+    p1 wait p2 nohang`),
+  scenario('exec-ends-threads', 'execve ends every other thread (de_thread)', `
+    p1 fork p2
+    p2 thread t1
+    p2 exec
+    p2 report`),
+  scenario('exec-resets-handlers', 'execve resets handled signals to SIG_DFL and keeps ignored ones ignored', `
+    p1 fork p2
+    p2 trap USR1
+    p2 ignore USR2
+    p2 exec
+    p1 kill p2 USR2
+    p1 kill p2 USR1
+    p1 wait p2 nohang`),
+
+  // ---- reparenting (find_new_reaper) ----------------------------------------------
+  scenario('orphan-to-ns-init', 'an orphan goes to the init of its own namespace', `
+    p1 fork p2
+    p2 fork p3
+    p2 exit 0
+    p3 report`),
+  scenario('orphan-to-subreaper', 'an orphan goes to the nearest live subreaper ancestor', `
+    p1 fork p2
+    p2 subreaper
+    p2 fork p3
+    p3 fork p4
+    p3 exit 0
+    p4 report`),
+  scenario('nearest-subreaper-wins', 'of two subreaper ancestors the nearer adopts', `
+    p1 fork p2
+    p2 subreaper
+    p2 fork p3
+    p3 subreaper
+    p3 fork p4
+    p4 fork p5
+    p4 exit 0
+    p3 exit 0
+    p5 report`),
+  scenario('subreaper-off', 'PR_SET_CHILD_SUBREAPER 0 stops adopting', `
+    p1 fork p2
+    p2 subreaper
+    p2 fork p3
+    p3 fork p4
+    p2 subreaper off
+    p3 exit 0
+    p4 report`),
+  scenario('subreaper-not-across-ns', 'a subreaper in an ancestor namespace never adopts: the namespace init does', `
+    p1 subreaper
+    p1 fork p2 newns
+    p2 fork p3
+    p3 fork p4
+    p3 exit 0
+    p4 report`),
+  scenario('zombie-reparented', 'a zombie whose parent dies is handed to the new parent, which gets SIGCHLD and reaps it', `
+    p1 trap CHLD
+    p1 fork p2
+    p2 fork p3
+    p3 exit 6
+    p2 exit 0
+    p1 wait p2 nohang
+    p1 wait p3 nohang`),
+  scenario('pdeathsig-caught', 'PR_SET_PDEATHSIG: the orphan gets the signal when its parent dies', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    p2 exit 0
+    p3 report`),
+  scenario('pdeathsig-kills', 'a default-action parent-death signal kills the orphan', `
+    p1 fork p2
+    p2 fork p3
+    p3 pdeathsig TERM
+    p2 exit 0
+    p1 wait p3 nohang`),
+
+  // ---- namespace init and its death ------------------------------------------------
+  scenario('ns-init-ignores-unhandled', 'a namespace init ignores signals it has no handler for, sent from inside', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 kill 1 TERM
+    p3 kill 1 KILL
+    p3 kill 1 STOP
+    p2 report`),
+  scenario('ns-init-handler-runs', 'a namespace init receives signals it has a handler for', `
+    p1 fork p2 newns
+    p2 trap TERM
+    p2 fork p3
+    p3 kill 1 TERM`),
+  scenario('ns-init-killed-from-ancestor', 'SIGKILL from an ancestor namespace kills a namespace init, and its namespace with it', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 fork p4
+    p1 kill p2 TERM
+    p1 kill p2 KILL
+    p1 wait p2 nohang`),
+  scenario('ns-init-death-zaps', 'when a namespace init exits, everything in the namespace is killed', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 trap TERM
+    p3 fork p4 newns
+    p2 exit 9
+    p1 wait p2 nohang`),
+  scenario('fork-into-dead-ns-enomem', 'after the init of a namespace died, fork into it fails with ENOMEM', `
+    p1 unshare
+    p1 fork p2
+    p1 fork p3
+    p2 exit 0
+    p1 fork p4
+    p1 wait p3 nohang`),
+  scenario('zap-waits-for-outside-zombie', 'a dying init waits until zombies of parents outside its namespace are reaped', `
+    p1 unshare
+    p1 fork p2
+    p1 fork p3
+    p3 exit 3
+    p2 exit 0
+    p1 wait p3 nohang
+    p1 wait p2 nohang`),
+  scenario('zap-waits-for-group-id', 'a dying init also waits while its pid lives on as the process group of an outside process', `
+    p1 unshare
+    p1 fork p2
+    p2 setpgid 0 0
+    p1 setpgid 0 p2
+    p2 exit 0
+    p1 report
+    p1 setpgid 0 0
+    p1 wait p2 nohang`),
+  scenario('top-init-death', 'the first process exiting takes its whole namespace down', `
+    p1 fork p2
+    p2 fork p3
+    p1 thread t1
+    p1 exit 5`),
+
+  // ---- kill(2) --------------------------------------------------------------------
+  scenario('kill-minus-one-spares-sender-and-init', 'kill(-1) signals every process the sender can see except itself and init', `
+    p1 trap USR1
+    p1 fork p2
+    p1 fork p3
+    p2 fork p4
+    p3 trap USR1
+    p4 trap USR1
+    p2 trap USR1
+    p2 kill -1 USR1`),
+  scenario('kill-minus-one-from-init', 'kill(-1) from init reaches everything else in the namespace', `
+    p1 fork p2
+    p1 fork p3 newns
+    p3 fork p4
+    p1 kill -1 TERM`),
+  scenario('kill-minus-one-esrch', 'kill(-1) with nobody to signal is ESRCH', `
+    p1 kill -1 TERM`),
+  scenario('kill-group', 'kill(0) and kill(-pgid) signal the whole group', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p2 trap USR1
+    p2 fork p3
+    p3 trap USR1
+    p1 kill -p2 USR1
+    p3 kill 0 USR2
+    p1 wait -1 nohang`),
+  scenario('kill-esrch-and-sig0', 'kill of an unknown pid is ESRCH; signal 0 finds a zombie', `
+    p1 kill 42 0
+    p1 fork p2
+    p2 exit 0
+    p1 kill p2 0
+    p1 kill -p2 0`),
+  scenario('kill-tid-signals-process', 'kill(2) of a thread id signals its whole thread group', `
+    p1 fork p2
+    p2 thread t1
+    p2 trap USR1
+    p1 kill t1 USR1
+    p1 kill t1 TERM
+    p1 wait p2 nohang`),
+  scenario('trap-kill-stop-einval', 'SIGKILL and SIGSTOP cannot be caught or ignored', `
+    p1 trap KILL
+    p1 ignore STOP`),
+
+  // ---- process groups and sessions (setpgid(2), setsid(2)) ------------------------
+  scenario('setsid-leader-eperm', 'setsid by a session leader is EPERM', `
+    p1 fork p2
+    p2 setsid
+    p2 setsid
+    p2 report`),
+  scenario('setsid-group-exists-eperm', 'setsid by a process group leader is EPERM', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p2 setsid`),
+  scenario('setpgid-other-session-eperm', 'setpgid on a child in another session is EPERM', `
+    p1 fork p2
+    p2 setsid
+    p1 setpgid p2 p2`),
+  scenario('setpgid-after-exec-eacces', 'setpgid on a child that has exec\'d is EACCES', `
+    p1 fork p2
+    p1 setpgid p2 p2
+    p2 exec
+    p1 setpgid p2 0`),
+  scenario('setpgid-not-child-esrch', 'setpgid on a process that is neither the caller nor its child is ESRCH', `
+    p1 fork p2
+    p2 fork p3
+    p1 setpgid p3 p3
+    p1 setpgid 99 0`),
+  scenario('setpgid-session-leader-eperm', 'a session leader cannot change its group', `
+    p1 fork p2
+    p2 setsid
+    p2 setpgid 0 0
+    p2 fork p3
+    p3 setpgid 0 p1`),
+  scenario('setpgid-join-and-einval', 'joining a group of the same session works; a negative pgid or a thread id is EINVAL', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p1 fork p3
+    p3 setpgid 0 p2
+    p3 setpgid 0 -5
+    p3 thread t1
+    p1 setpgid t1 0
+    p3 report`),
+  scenario('setpgid-other-session-group-eperm', 'joining a group of another session is EPERM', `
+    p1 fork p2
+    p2 setsid
+    p1 fork p3
+    p3 setpgid 0 p2`),
+
+  // ---- job control: stop, continue, orphaned groups --------------------------------
+  scenario('stop-and-continue', 'SIGSTOP stops, SIGCONT continues; the parent gets SIGCHLD for both', `
+    p1 trap CHLD
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 kill p2 CONT
+    p2 report`),
+  scenario('stopped-fatal-pending', 'a stopped process does not act on a fatal signal until SIGCONT; SIGKILL acts at once (divergence found and fixed)', `
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 kill p2 USR1
+    p1 wait p2 nohang
+    p1 kill p2 CONT
+    p1 wait p2 nohang
+    p1 fork p3
+    p1 kill p3 STOP
+    p1 kill p3 KILL
+    p1 wait p3 nohang`),
+  scenario('stopped-handler-pending', 'a handled signal to a stopped process runs when it is continued', `
+    p1 fork p2
+    p2 trap USR1
+    p1 kill p2 STOP
+    p1 kill p2 USR1
+    p1 kill p2 CONT`),
+  scenario('tstp-in-orphaned-group-discarded', 'SIGTSTP, SIGTTIN, SIGTTOU to an orphaned process group are discarded; SIGSTOP is not', `
+    p1 fork p2
+    p2 setsid
+    p2 fork p3
+    p2 kill p3 TSTP
+    p2 kill p3 STOP`),
+  scenario('tstp-stops-non-orphaned', 'SIGTSTP stops a process whose group has a parent in another group of the same session', `
+    p1 fork p2
+    p2 setsid
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 kill p3 TSTP
+    p2 kill p3 CONT`),
+  scenario('orphaned-stopped-group-hup', 'a group orphaned with stopped members gets SIGHUP then SIGCONT (kill_orphaned_pgrp)', `
+    p1 fork p2
+    p2 setsid
+    p2 fork p3
+    p3 setpgid 0 0
+    p3 fork p4
+    p2 kill -p3 STOP
+    p2 exit 0`),
+  scenario('orphaned-stopped-group-hup-handled', 'members that handle SIGHUP survive the orphaning and run on', `
+    p1 fork p2
+    p2 setsid
+    p2 fork p3
+    p3 setpgid 0 0
+    p3 trap HUP
+    p3 trap CONT
+    p3 fork p4
+    p2 kill -p3 STOP
+    p2 exit 0
+    p3 report`),
+  scenario('orphaned-group-no-stopped', 'an orphaned group with no stopped member gets nothing', `
+    p1 fork p2
+    p2 setsid
+    p2 fork p3
+    p3 setpgid 0 0
+    p3 trap HUP
+    p2 exit 0
+    p3 report`),
+];

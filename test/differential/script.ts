@@ -1,0 +1,206 @@
+/**
+ * The scenario language of the differential check (docs/differential.md).
+ *
+ * A scenario is a list of global steps run one at a time. Each step names the actor
+ * that runs it: a process (its main thread) or a thread, by a logical name. p1 exists
+ * from the start: the first process of a fresh PID namespace. Every other actor is
+ * named by the fork or thread step that creates it.
+ *
+ *   p1 fork p2            fork(2); "fork p2 newns" is clone(CLONE_NEWPID)
+ *   p2 exit 3             exit_group(3)
+ *   t1 threadexit 4       exit(4) of this thread only (the main thread too)
+ *   p2 setsid             setsid(2)
+ *   p2 setpgid 0 p3       setpgid(2); a name is its pid as the actor sees it
+ *   p2 kill -p3 TERM      kill(2); -name is minus that pid (a group), numbers as written; 0 = SIG0
+ *   p2 trap USR1          a handler that records the signal ("caught" in the record)
+ *   p2 ignore CHLD        SIG_IGN;  "default CHLD" is SIG_DFL
+ *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block
+ *   p1 subreaper          prctl(PR_SET_CHILD_SUBREAPER, 1); "subreaper off" clears it
+ *   p1 unshare            unshare(CLONE_NEWPID): the next children are in a new namespace
+ *   p2 thread t1          pthread_create: t1 is a new actor
+ *   p2 report             getpid, gettid, getppid, getpgrp, getsid
+ *   p2 pdeathsig TERM     prctl(PR_SET_PDEATHSIG)
+ *   p2 exec               execve(2) of the same puppet: handlers reset, other threads gone
+ *   p1 lastpid 500        write /proc/sys/kernel/ns_last_pid in the actor's namespace;
+ *                         "lastpid max-1" is pid_max - 1 (the next fork wraps)
+ *
+ * Lines starting with '#' and blank lines are ignored.
+ */
+import { parseSignal, signalNumber, type SignalName } from '../../src/signals.js';
+
+/** The opcodes, shared with test/fixtures/puppet.c. */
+export const OP = {
+  fork: 1,
+  exit: 2,
+  threadexit: 3,
+  setsid: 4,
+  setpgid: 5,
+  kill: 6,
+  trap: 7,
+  ignore: 8,
+  default: 9,
+  wait: 10,
+  subreaper: 11,
+  unshare: 12,
+  thread: 13,
+  report: 14,
+  pdeathsig: 15,
+  exec: 16,
+  lastpid: 17,
+} as const;
+
+export type OpName = keyof typeof OP;
+
+/** A pid argument: an actor's pid as the caller sees it (negated for -name), or a number as written. */
+export type Ref = { readonly actor: string; readonly negate: boolean } | number;
+
+export interface Step {
+  readonly line: string;
+  readonly actor: string;
+  readonly op: OpName;
+  /** fork / thread: the new actor. */
+  readonly name?: string;
+  /** fork newns, wait nohang, subreaper on. */
+  readonly flag?: boolean;
+  /** setpgid (2), kill and wait (1). */
+  readonly refs?: readonly Ref[];
+  /** exit / threadexit code; lastpid's number. */
+  readonly code?: number;
+  /** lastpid max-K: K. */
+  readonly belowMax?: number;
+  /** trap, ignore, default, kill, pdeathsig; 'SIG0' for kill's signal 0. */
+  readonly signal?: SignalName | 'SIG0';
+}
+
+export interface Scenario {
+  /** Short id, unique in the corpus. */
+  readonly id: string;
+  /** The rule of DESIGN.md section 3 (or the kernel rule) that it checks. */
+  readonly rule: string;
+  readonly steps: readonly Step[];
+}
+
+export class ScriptError extends Error {
+  override readonly name = 'ScriptError';
+}
+
+const NAME = /^[pt][0-9]+$/;
+
+function parseRef(word: string, where: string): Ref {
+  if (/^-?[0-9]+$/.test(word)) return Number(word);
+  const negate = word.startsWith('-');
+  const actor = negate ? word.slice(1) : word;
+  if (!NAME.test(actor)) throw new ScriptError(`${where}: '${word}' is neither a number nor an actor (p1, t2, -p3)`);
+  return { actor, negate };
+}
+
+function parseSig(word: string | undefined, where: string, allowZero: boolean): SignalName | 'SIG0' {
+  if (word === undefined) throw new ScriptError(`${where}: missing signal`);
+  if (allowZero && word === '0') return 'SIG0';
+  const s = parseSignal(word);
+  if (s === null) throw new ScriptError(`${where}: unknown signal '${word}'`);
+  return s;
+}
+
+function parseCode(word: string | undefined, where: string): number {
+  if (word === undefined || !/^[0-9]+$/.test(word)) throw new ScriptError(`${where}: expected an exit code, got '${word ?? ''}'`);
+  return Number(word);
+}
+
+export function parseStep(line: string, where = line): Step {
+  const words = line.trim().split(/\s+/);
+  const [actor, op, ...args] = words;
+  if (actor === undefined || !NAME.test(actor)) throw new ScriptError(`${where}: a step starts with its actor (p1, t2)`);
+  const base = { line: words.join(' '), actor };
+  const arity = (n: number, m = n): void => {
+    if (args.length < n || args.length > m) throw new ScriptError(`${where}: '${op}' takes ${n === m ? n : `${n} to ${m}`} argument(s)`);
+  };
+  switch (op) {
+    case 'fork':
+    case 'thread': {
+      arity(1, op === 'fork' ? 2 : 1);
+      const name = args[0]!;
+      if (!NAME.test(name)) throw new ScriptError(`${where}: bad actor name '${name}'`);
+      if (args[1] !== undefined && args[1] !== 'newns') throw new ScriptError(`${where}: expected 'newns', got '${args[1]}'`);
+      return { ...base, op, name, flag: args[1] === 'newns' };
+    }
+    case 'exit':
+    case 'threadexit':
+      arity(1);
+      return { ...base, op, code: parseCode(args[0], where) };
+    case 'lastpid': {
+      arity(1);
+      const m = /^max-([0-9]+)$/.exec(args[0]!);
+      if (m) return { ...base, op, belowMax: Number(m[1]) };
+      return { ...base, op, code: parseCode(args[0], where) };
+    }
+    case 'setsid':
+    case 'unshare':
+    case 'report':
+    case 'exec':
+      arity(0);
+      return { ...base, op };
+    case 'setpgid':
+      arity(2);
+      return { ...base, op, refs: [parseRef(args[0]!, where), parseRef(args[1]!, where)] };
+    case 'kill':
+      arity(2);
+      return { ...base, op, refs: [parseRef(args[0]!, where)], signal: parseSig(args[1], where, true) };
+    case 'trap':
+    case 'ignore':
+    case 'default':
+    case 'pdeathsig':
+      arity(1);
+      return { ...base, op, signal: parseSig(args[0], where, false) };
+    case 'wait':
+      arity(1, 2);
+      if (args[1] !== undefined && args[1] !== 'nohang') throw new ScriptError(`${where}: expected 'nohang', got '${args[1]}'`);
+      return { ...base, op, refs: [parseRef(args[0]!, where)], flag: args[1] === 'nohang' };
+    case 'subreaper':
+      arity(0, 1);
+      if (args[0] !== undefined && args[0] !== 'off') throw new ScriptError(`${where}: expected 'off', got '${args[0]}'`);
+      return { ...base, op, flag: args[0] !== 'off' };
+    default:
+      throw new ScriptError(`${where}: unknown step '${op ?? ''}'`);
+  }
+}
+
+/**
+ * Parse a script. Names must be introduced before use (p1 exists from the start), and
+ * a fork or thread step must not reuse a name.
+ */
+export function parseScript(text: string, id = 'script'): Step[] {
+  const known = new Set(['p1']);
+  const steps: Step[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const where = `${id}:${i + 1}`;
+    const s = parseStep(line, where);
+    if (!known.has(s.actor)) throw new ScriptError(`${where}: actor ${s.actor} is not created before this step`);
+    for (const r of s.refs ?? []) {
+      if (typeof r !== 'number' && !known.has(r.actor)) throw new ScriptError(`${where}: ${r.actor} is not created before this step`);
+    }
+    if (s.name !== undefined) {
+      if (known.has(s.name)) throw new ScriptError(`${where}: ${s.name} already exists`);
+      if ((s.op === 'thread') !== s.name.startsWith('t')) throw new ScriptError(`${where}: processes are p<n>, threads t<n>`);
+      known.add(s.name);
+    }
+    steps.push(s);
+  });
+  return steps;
+}
+
+export function scenario(id: string, rule: string, text: string): Scenario {
+  return { id, rule, steps: parseScript(text, id) };
+}
+
+/** The numbers a step sends: signal names become numbers (SIG0 is 0). */
+export function signalArg(s: SignalName | 'SIG0' | undefined): number {
+  return s === undefined || s === 'SIG0' ? 0 : signalNumber(s);
+}
+
+/** The text of a scenario, one step per line (what a failure prints for replay). */
+export function formatScript(steps: readonly Step[]): string {
+  return steps.map((s) => s.line).join('\n');
+}

@@ -1,0 +1,284 @@
+/**
+ * The simulated kernel, answering like the puppet runner does.
+ *
+ * The world mirrors the real set-up: the coordinator is PID 1 of its own namespace
+ * (the runner runs under unshare --pid --fork) and leads its own session (the runner
+ * calls setsid), and forks p1 with CLONE_NEWPID. So the coordinator is a namespace
+ * init too: a kill(0) from p1, which reaches the coordinator's group, leaves it alone
+ * on both sides. "Outer" numbers are those of the coordinator's namespace, as the
+ * runner's /proc shows them. Every actor runs
+ * the program [pause]; a step is given to it with SimKernel.perform(), followed by a
+ * note that marks the step done (the puppet's reply), and sim.run() plays everything
+ * that follows at that virtual instant: the simulator's "settled". The reply, the
+ * hellos of new actors and the caught signals are read back from the trace; the
+ * process table from the world.
+ */
+import { SimKernel, type Step as SimStep } from '../../src/kernel/sim/index.js';
+import type { Pid } from '../../src/kernel/sim/pid.js';
+import type { PidNamespace } from '../../src/kernel/sim/pid-namespace.js';
+import type { Proc, Thread } from '../../src/kernel/sim/process.js';
+import type { TraceEvent } from '../../src/kernel/sim/trace.js';
+import { signalName, signalNumber } from '../../src/signals.js';
+import type { RawAnswer, RawHello, RawProc, RawReply, Side } from './protocol.js';
+import { namespacePidMax } from './player.js';
+import { OP } from './script.js';
+
+interface Pending {
+  readonly seq: number;
+  readonly op: number;
+  readonly a: number;
+  /** Trace index when the step was given. */
+  readonly start: number;
+}
+
+const DONE = 'differential: step done ';
+
+function sig(n: number): string {
+  return n === 0 ? 'SIG0' : signalName(n);
+}
+
+/** describeExit() text back to a wait(2) status word. */
+function statusWord(text: string): number {
+  const exited = /^exit (\d+)$/.exec(text);
+  if (exited) return (Number(exited[1]) & 0xff) << 8;
+  const [name, core] = text.split(' ');
+  return signalNumber(name!) | (core === '(core)' ? 0x80 : 0);
+}
+
+export class SimSide implements Side {
+  readonly name = 'sim';
+  private sim!: SimKernel;
+  private coord!: Proc;
+  /** Actor index -> the thread that runs its steps. */
+  private actors = new Map<number, Thread>();
+  private pending = new Map<number, Pending>();
+  private seen = 0;
+  private outerNs!: PidNamespace;
+
+  constructor(private readonly options: { pidMax?: number } = {}) {}
+
+  private get world() {
+    return this.sim.world;
+  }
+
+  async begin(): Promise<RawAnswer> {
+    this.sim = new SimKernel({
+      mode: 'subreaper',
+      autoRun: false,
+      programs: { actor: [{ pause: true }] },
+      pidMax: this.options.pidMax ?? namespacePidMax(),
+    });
+    this.actors = new Map();
+    this.pending = new Map();
+    const coordPid = this.sim.spawnProcess({ program: [{ setsid: true }, { pause: true }], parent: 1, name: 'coord', newPidNs: true });
+    this.sim.run();
+    this.coord = this.world.findProc(coordPid, this.world.rootNs)!;
+    this.outerNs = this.coord.ns;
+    this.seen = this.sim.events.length;
+    this.sim.perform(coordPid, [{ fork: 'actor', as: 'a0', exec: false, newPidNs: true }]);
+    this.sim.run();
+    const p1 = this.coord.lastChild!;
+    this.actors.set(0, p1.leader);
+    const answer = this.collect();
+    return { ...answer, coord: this.outer(this.coord.tgid), hellos: [this.hello(0, p1.leader)] };
+  }
+
+  async step(seq: number, actor: number, op: number, a: number, b: number, c: number): Promise<RawAnswer> {
+    void c;
+    const thread = this.actors.get(actor);
+    if (thread === undefined) throw new Error(`sim: no actor ${actor}`);
+    let steps: SimStep[] = [];
+    if (op === OP.lastpid) {
+      // Writing ns_last_pid: idr_set_cursor(&ns->idr, last + 1) in the writer's namespace.
+      thread.proc.ns.cursor = a + 1;
+    } else {
+      steps = this.toSteps(op, a, b, actor);
+    }
+    this.pending.set(actor, { seq, op, a, start: this.sim.events.length });
+    this.sim.perform(thread.proc.tgid.nr(), [...steps, { note: `${DONE}${seq}` }], { tid: thread.pid.nr() });
+    this.sim.run();
+    return this.collect();
+  }
+
+  async end(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private toSteps(op: number, a: number, b: number, actor: number): SimStep[] {
+    switch (op) {
+      case OP.fork:
+        return [{ fork: 'actor', as: `a${a}`, exec: false, newPidNs: b !== 0 }];
+      case OP.exit:
+        return [{ exit: a }];
+      case OP.threadexit:
+        return [{ threadExit: a }];
+      case OP.setsid:
+        return [{ setsid: true }];
+      case OP.setpgid:
+        return [{ setpgid: { pid: a, pgid: b } }];
+      case OP.kill:
+        return [{ kill: a, signal: sig(b) }];
+      case OP.trap:
+        return [{ on: sig(a), do: 'record' }];
+      case OP.ignore:
+        return [{ ignore: sig(a) }];
+      case OP.default:
+        return [{ default: sig(a) }];
+      case OP.wait:
+        return [{ wait: a, nohang: b !== 0 }];
+      case OP.subreaper:
+        return [{ subreaper: a !== 0 }];
+      case OP.unshare:
+        return [{ unshare: 'pid' }];
+      case OP.thread:
+        return [{ thread: [{ pause: true }] }];
+      case OP.report:
+        return [{ report: `a${actor}` }];
+      case OP.pdeathsig:
+        return [{ pdeathsig: sig(a) }];
+      case OP.exec:
+        return [{ exec: 'actor' }];
+      default:
+        throw new Error(`sim: unknown op ${op}`);
+    }
+  }
+
+  private hello(actor: number, thread: Thread): RawHello {
+    const p = thread.proc;
+    const ns = p.ns;
+    return {
+      actor,
+      pid: p.tgid.nrNs(ns),
+      tid: thread.pid.nrNs(ns),
+      ppid: p.parent?.tgid.nrNs(ns) ?? 0,
+      pgid: p.pgrp.nrNs(ns),
+      sid: p.session.nrNs(ns),
+      nspid: p.tgid.numbers.slice(this.outerNs.level).map((u) => u.nr),
+      nstid: thread.pid.numbers.slice(this.outerNs.level).map((u) => u.nr),
+    };
+  }
+
+  /** The number the runner would see: in the coordinator's namespace. */
+  private outer(pid: Pid): number {
+    return pid.nrNs(this.outerNs);
+  }
+
+  private threadByRootTid(tid: number): Thread | null {
+    return this.world.rootNs.find(tid)?.thread ?? null;
+  }
+
+  /** The actor index of a process's main thread (the one the puppet's handler names). */
+  private mainActorOf(p: Proc): number {
+    for (const [idx, t] of this.actors) if (t.proc === p && t === p.leader) return idx;
+    return -1;
+  }
+
+  /** Everything that happened since the last answer. */
+  private collect(): RawAnswer {
+    const events = this.sim.events;
+    const fresh = events.slice(this.seen);
+    this.seen = events.length;
+    const hellos: RawHello[] = [];
+    const replies: RawReply[] = [];
+    const caught: Array<{ actor: number; signo: number }> = [];
+
+    for (const e of fresh) {
+      if (e.event === 'caught') {
+        const t = this.threadByRootTid(e.pid);
+        const actor = t ? this.mainActorOf(t.proc) : -1;
+        if (actor >= 0) caught.push({ actor, signo: signalNumber(String(e.details['signal'])) });
+        continue;
+      }
+      for (const [actor, p] of [...this.pending]) {
+        const thread = this.actors.get(actor)!;
+        const proc = thread.proc;
+        if (p.op === OP.exec && e.pid === proc.tgid.nr() && e.event === 'exec') {
+          this.pending.delete(actor);
+          this.actors.set(actor, proc.leader);
+          hellos.push(this.hello(actor, proc.leader));
+        } else if (e.event === 'note' && e.details['text'] === `${DONE}${p.seq}`) {
+          this.pending.delete(actor);
+          replies.push(this.reply(actor, p, events.slice(p.start, e.seq), hellos));
+        }
+      }
+    }
+    // Steps that ended the actor (exit, a fatal signal) never finish: forget them.
+    for (const [actor] of this.pending) {
+      const t = this.actors.get(actor)!;
+      if (t.state !== 'alive') this.pending.delete(actor);
+    }
+    return { hellos, replies, caught, procs: this.table() };
+  }
+
+  private reply(actor: number, p: Pending, window: readonly TraceEvent[], hellos: RawHello[]): RawReply {
+    const thread = this.actors.get(actor)!;
+    const proc = thread.proc;
+    const ns = proc.ns;
+    const mine = window.filter((e) => e.pid === proc.tgid.nr() || e.pid === thread.pid.nr());
+    const error = mine.find((e) => e.event === 'error');
+    const base = { actor, seq: p.seq };
+    if (error !== undefined) return { ...base, errno: String(error.details['errno']), values: [] };
+    switch (p.op) {
+      case OP.fork: {
+        const forked = window.find((e) => e.event === 'fork' && e.details['parent'] === proc.tgid.nr());
+        const child = forked ? this.world.findProc(forked.pid, this.world.rootNs) : null;
+        if (child === null) return { ...base, errno: 'E?', values: [] };
+        this.actors.set(p.a, child.leader);
+        hellos.push(this.hello(p.a, child.leader));
+        return { ...base, errno: null, values: [child.tgid.nrNs(ns)] };
+      }
+      case OP.thread: {
+        const created = window.find((e) => e.event === 'thread' && e.details['tgid'] === proc.tgid.nr());
+        const t = created ? this.threadByRootTid(created.pid) : null;
+        if (t === null) return { ...base, errno: 'E?', values: [] };
+        this.actors.set(p.a, t);
+        hellos.push(this.hello(p.a, t));
+        return { ...base, errno: null, values: [] };
+      }
+      case OP.setsid:
+        return { ...base, errno: null, values: [proc.session.nrNs(ns)] };
+      case OP.wait: {
+        const waited = mine.find((e) => e.event === 'waited');
+        if (waited === undefined) return { ...base, errno: 'E?', values: [] };
+        const child = Number(waited.details['child']);
+        return { ...base, errno: null, values: child === 0 ? [0, 0] : [child, statusWord(String(waited.details['status']))] };
+      }
+      case OP.report: {
+        const r = mine.find((e) => e.event === 'report');
+        if (r === undefined) return { ...base, errno: 'E?', values: [] };
+        const d = r.details;
+        return { ...base, errno: null, values: [d['getpid'], d['gettid'], d['getppid'], d['getpgrp'], d['getsid']].map(Number) };
+      }
+      default:
+        return { ...base, errno: null, values: [] };
+    }
+  }
+
+  /** The process table as /proc would show it from the coordinator's namespace. */
+  private table(): RawProc[] {
+    const rows: RawProc[] = [];
+    for (const p of this.world.procs) {
+      if (p.tgid.level <= this.outerNs.level) continue;
+      const stopped = p.state === 'stopped';
+      // 'exiting' is a namespace init waiting in zap_pid_ns_processes (the runner shows E).
+      const leaderState =
+        p.state === 'exiting' ? 'E' : p.state === 'zombie' || p.leader.state === 'exited' ? 'Z' : stopped ? 'T' : p.state === 'running' ? 'S' : `?${p.state}`;
+      const tasks = [{ tid: this.outer(p.tgid), state: leaderState }];
+      for (const t of p.threads) if (t !== p.leader) tasks.push({ tid: this.outer(t.pid), state: stopped ? 'T' : 'S' });
+      const row: RawProc = {
+        pid: this.outer(p.tgid),
+        ppid: p.parent ? this.outer(p.parent.tgid) : 0,
+        pgid: this.outer(p.pgrp),
+        sid: this.outer(p.session),
+        tasks,
+      };
+      const s = p.status;
+      if (p.parent === this.coord && p.state === 'zombie' && s !== null) {
+        rows.push({ ...row, status: s.kind === 'exited' ? `exit:${s.code}` : `${s.core ? 'core' : 'sig'}:${signalNumber(s.signal)}` });
+      } else {
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+}
