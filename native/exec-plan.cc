@@ -116,6 +116,12 @@ void ExecPlan::finalize() {
   argv.push_back(nullptr);
   for (std::string& s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);
+  static char sh_path[] = "/bin/sh";
+  sh_argv.clear();
+  sh_argv.push_back(sh_path);
+  sh_argv.push_back(nullptr);
+  for (size_t i = 1; i + 1 < argv.size(); i++) sh_argv.push_back(argv[i]);
+  sh_argv.push_back(nullptr);
 }
 
 void child_fail(int err_fd, int err, Stage stage) {
@@ -181,6 +187,13 @@ void exec_child(ExecPlan& plan, int err_fd) {
   for (std::string& path : plan.candidates) {
     execve(path.c_str(), plan.argv.data(), plan.envp.data());
     err = errno;
+    if (err == ENOEXEC) {
+      // A script without "#!": run it with the shell, as execvp(3) and shells do.
+      plan.sh_argv[1] = path.data();
+      execve(plan.sh_argv[0], plan.sh_argv.data(), plan.envp.data());
+      err = errno == ENOENT ? ENOEXEC : errno;
+      break;
+    }
     if (err == EACCES) {
       saw_eacces = true;
       continue;

@@ -30,6 +30,9 @@ struct ExecPlan {
   std::vector<std::string> env_storage;
   std::vector<char*> argv;
   std::vector<char*> envp;
+  // execvp(3) runs a file without a recognised header (ENOEXEC) with /bin/sh:
+  // {"/bin/sh", <path>, argv[1], ...}; slot 1 is filled in at exec time.
+  std::vector<char*> sh_argv;
   std::vector<int> keep_fds;  // sorted, >= 3: inherited by the command
   bool setsid = false;
   int tty_fd = -1;

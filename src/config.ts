@@ -30,8 +30,8 @@ export type ParseResult =
   | { readonly kind: 'run'; readonly config: Config }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  /** Print this text on stdout and exit 0 (compat modes: tini's -l, dumb-init's -V). */
-  | { readonly kind: 'print'; readonly text: string };
+  /** Print this text and exit 0 (compat modes: tini's -l, dumb-init's -V, which go to stderr). */
+  | { readonly kind: 'print'; readonly text: string; readonly stream?: 'stdout' | 'stderr' };
 
 interface OptionSpec {
   readonly name: string;

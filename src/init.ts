@@ -14,7 +14,7 @@
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { EXIT_SETUP, execFailureCode, exitCodeOf, remapExitCode } from './exit-status.js';
-import { KernelError, strerror, type Kernel, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
+import { KernelError, strerror, type Errno, type Kernel, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
 import { isRealTime, rewriteSignal, type SignalName } from './signals.js';
 
@@ -27,6 +27,12 @@ export interface InitOptions {
   readonly initialPpid?: number;
   /** --pid-ns: the pidone to run as init of the new namespace (the command runs under it). */
   readonly namespaceInit?: NamespaceInit;
+  /**
+   * How a command that cannot be executed is reported, and the exit code: compat
+   * modes report as their tool does. Default: `pidone: cannot run 'X': <strerror>`,
+   * 127 when nothing was found, 126 otherwise, like a shell.
+   */
+  readonly execFailure?: (file: string, code: Errno) => { exitCode: number; line: string };
 }
 
 /** The inner pidone of --pid-ns: its command line and environment. */
@@ -150,8 +156,12 @@ export class Init {
     } catch (error) {
       this.restoreForeground = null;
       if (error instanceof KernelError && error.syscall === 'execve') {
-        this.reportError(`pidone: cannot run '${file}': ${strerror(error.code)}`);
-        return execFailureCode(error.code);
+        const report = this.options.execFailure?.(file!, error.code) ?? {
+          exitCode: execFailureCode(error.code),
+          line: `pidone: cannot run '${file}': ${strerror(error.code)}`,
+        };
+        this.reportError(report.line);
+        return report.exitCode;
       }
       if (error instanceof KernelError && inner && /^(clone|mount|userns)/.test(error.syscall)) {
         throw new SetupError(
@@ -310,8 +320,8 @@ export class Init {
   private onSignal(received: SignalName): void {
     const signal = rewriteSignal(this.config.rewrite, received);
     this.log.debug({ signal: received, ...(signal !== received ? { rewrittenTo: signal } : {}) }, 'received signal');
-    if (signal === null) return;
     if (this.phase === 'draining') {
+      if (signal === null) return;
       if (this.escalation === 'term' && (signal === 'SIGTERM' || signal === 'SIGINT')) {
         this.log.info({ signal }, 'second shutdown signal during the grace period: killing what remains now');
         this.escalate();
@@ -320,10 +330,11 @@ export class Init {
       this.signalRemaining(signal);
       return;
     }
-    this.forward(signal);
+    if (signal !== null) this.forward(signal);
     if (this.config.stopWithChild && (received === 'SIGTSTP' || received === 'SIGTTIN' || received === 'SIGTTOU')) {
-      // dumb-init's job control: the terminal stop applies to the init too, so that the
-      // shell that started it sees it stopped; SIGCONT (forwarded too) resumes both.
+      // dumb-init's job control: the terminal stop applies to the init too (even when
+      // the rewrite table dropped the signal, as dumb-init does), so that the shell
+      // that started it sees it stopped; SIGCONT resumes both.
       this.log.debug({ signal: received }, 'stopping pidone with the child (--compat dumb-init)');
       try {
         this.kernel.kill(this.selfPid, 'SIGSTOP');
@@ -405,8 +416,12 @@ export class Init {
       this.pidfd = null;
     }
     this.log.info({ child: status.pid, status: describeStatus(status), exitCode: this.exitCode }, 'child exited');
-    // dumb-init sends one SIGTERM to what is left of the child's group, then exits.
-    if (this.config.termGroupOnExit) this.forward('SIGTERM');
+    // dumb-init sends one SIGTERM (through its rewrite table) to what is left of the
+    // child's group, then exits.
+    if (this.config.termGroupOnExit) {
+      const signal = rewriteSignal(this.config.rewrite, 'SIGTERM');
+      if (signal !== null) this.forward(signal);
+    }
     this.phase = 'draining';
     this.beginDrain();
   }

@@ -44,8 +44,13 @@ export interface LoggerOptions {
 
 const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
 
-export function levelFor(verbosity: number): (typeof LEVELS)[number] {
-  return LEVELS[Math.max(0, Math.min(verbosity, LEVELS.length - 1))]!;
+/**
+ * 0 = warn, 1 = info, 2 = debug, 3+ = trace; below 0 (tini's TINI_VERBOSITY=0) only
+ * errors.
+ */
+export function levelFor(verbosity: number): (typeof LEVELS)[number] | 'error' {
+  if (verbosity < 0) return 'error';
+  return LEVELS[Math.min(verbosity, LEVELS.length - 1)]!;
 }
 
 /** Write to fd 2; swallow every error (EPIPE, EAGAIN, EBADF). */

@@ -10,7 +10,8 @@ import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, defaultConfig, type Config } from './config-defaults.js';
 import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
-import { Init, type NamespaceInit } from './init.js';
+import type { ParseResult } from './config.js';
+import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
@@ -67,13 +68,25 @@ export function fastPathCommand(
   return command;
 }
 
-/** Parse a command line that needs the parser; print help or an error and exit as asked. */
-async function parseCommandLine(argv: readonly string[]): Promise<Config> {
-  const { helpText, parseArgs } = await import('./config.js');
+/**
+ * Parse a command line that needs the parser: pidone's own, or tini's or dumb-init's
+ * (--compat, PIDONE_COMPAT, or a link named after the tool; docs/compat.md). Prints
+ * help, versions and errors, and exits, as asked.
+ */
+async function parseCommandLine(argv: readonly string[]): Promise<{ config: Config; compat: CompatReporter | null }> {
   try {
-    const parsed = parseArgs(argv);
+    const { selectCompat, parseCompatArgs, execFailureReport } = await import('./compat/index.js');
+    const self = process.argv[1] ?? 'pidone';
+    const selection = selectCompat(self, process.env, argv);
+    let parsed: ParseResult;
+    if (selection.mode === 'none') {
+      parsed = (await import('./config.js')).parseArgs(selection.argv);
+    } else {
+      const programName = selection.source === 'argv0' ? basename(self) : selection.mode;
+      parsed = parseCompatArgs(selection.mode, selection.argv, process.env, version(), { programName });
+    }
     if (parsed.kind === 'help') {
-      writeSync(1, helpText());
+      writeSync(1, (await import('./config.js')).helpText());
       exit(0);
     }
     if (parsed.kind === 'version') {
@@ -81,10 +94,14 @@ async function parseCommandLine(argv: readonly string[]): Promise<Config> {
       exit(0);
     }
     if (parsed.kind === 'print') {
-      writeSync(1, parsed.text);
+      writeSync(parsed.stream === 'stderr' ? 2 : 1, parsed.text);
       exit(0);
     }
-    return parsed.config;
+    const mode = parsed.config.compat;
+    return {
+      config: parsed.config,
+      compat: mode === 'none' ? null : (file, code) => execFailureReport(mode, file, code, process.pid),
+    };
   } catch (error) {
     if (error instanceof ConfigError) {
       writeStderr(`${error.message}\n`);
@@ -94,9 +111,12 @@ async function parseCommandLine(argv: readonly string[]): Promise<Config> {
   }
 }
 
+/** How a compat mode reports a command it cannot run. */
+type CompatReporter = NonNullable<InitOptions['execFailure']>;
+
 export async function main(argv: readonly string[], kernel: LinuxKernel | Error, initialPpid: number): Promise<never> {
   const fast = fastPathCommand(argv);
-  let config = fast ? defaultConfig(fast) : await parseCommandLine(argv);
+  let { config, compat } = fast ? { config: defaultConfig(fast), compat: null } : await parseCommandLine(argv);
   if (kernel instanceof Error) {
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
@@ -118,6 +138,7 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
     reportError: (line) => writeStderr(`${line}\n`),
     initialPpid,
     ...(namespaceInit ? { namespaceInit } : {}),
+    ...(compat ? { execFailure: compat } : {}),
   });
   installLastResort(logger, init, config.graceMs);
   injectFault(process.env['PIDONE_FAULT']);

@@ -1,0 +1,179 @@
+/**
+ * `--compat dumb-init`: dumb-init 1.2's command line, environment and defaults,
+ * translated into a pidone Config. Pure: reads only its arguments. Differences from
+ * dumb-init, and why, are in docs/compat.md.
+ *
+ * dumb-init's rules, as reproduced here:
+ * - getopt_long with "+hvVcr:": options stop at the first word that is not one; long
+ *   names may be abbreviated while unambiguous. A bad option exits 1 with getopt's
+ *   message alone; no program exits 1 with a two-line usage.
+ * - -h/--help and -V/--version print on stderr and exit 0 when reached.
+ * - -r/--rewrite s:r (read as sscanf "%d:%d": s 1-31, r 0-31, 0 drops s; anything
+ *   after r is ignored). Repeatable; a later one for the same s wins.
+ * - setsid mode by default: the child leads a new session and gets the terminal, and
+ *   signals go to its process group. -c/--single-child or DUMB_INIT_SETSID=0 turn it
+ *   off: no new session, signals to the child alone.
+ * - In setsid mode SIGTSTP, SIGTTIN and SIGTTOU are passed on as SIGSTOP unless -r
+ *   says otherwise: the child's group is an orphaned process group in its own session,
+ *   where the kernel discards those three stop signals.
+ * - After passing on SIGTSTP, SIGTTIN or SIGTTOU (even when -r dropped it), dumb-init
+ *   stops itself with SIGSTOP; SIGCONT resumes it and is passed on.
+ * - -v/--verbose or DUMB_INIT_DEBUG=1 print debugging output.
+ * - When the main child exits, dumb-init passes on one SIGTERM (rewritten by -r like
+ *   any other) and exits with the child's status at once. In -c mode that SIGTERM is
+ *   aimed at the reaped child and reaches nobody, so it is only sent in setsid mode.
+ */
+// Not ../config.js at run time: that loads yargs, which compat modes do not need.
+import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
+import type { ParseResult } from '../config.js';
+import { signalName, type SignalName } from '../signals.js';
+import { getopt } from './getopt.js';
+import { printResult, type CompatParseOptions } from './tini.js';
+
+/** The dumb-init release whose behaviour pidone follows. */
+export const DUMB_INIT_VERSION = '1.2.5';
+
+/** dumb-init's exit code for a bad command line. */
+export const DUMB_INIT_USAGE_EXIT = 1;
+
+/** dumb-init's highest signal number for -r. */
+const MAXSIG = 31;
+
+/** The job-control signals dumb-init turns into SIGSTOP in setsid mode. */
+export const DUMB_INIT_TTY_SIGNALS: readonly SignalName[] = ['SIGTSTP', 'SIGTTOU', 'SIGTTIN'];
+
+const LONG_OPTIONS = [
+  { name: 'help', hasArg: false, short: 'h' },
+  { name: 'single-child', hasArg: false, short: 'c' },
+  { name: 'rewrite', hasArg: true, short: 'r' },
+  { name: 'verbose', hasArg: false, short: 'v' },
+  { name: 'version', hasArg: false, short: 'V' },
+] as const;
+
+export function dumbInitVersionLine(pidoneVersion: string): string {
+  return `dumb-init v${DUMB_INIT_VERSION} (pidone ${pidoneVersion})`;
+}
+
+export function dumbInitHelp(pidoneVersion: string, programName = 'dumb-init'): string {
+  return [
+    dumbInitVersionLine(pidoneVersion),
+    `Usage: ${programName} [option] command [[arg] ...]`,
+    '',
+    'Runs command as its child, passes the signals it receives on to the child (by',
+    "default to the child's whole process group, in a session of its own), reaps",
+    'zombies, and exits with the child\'s status. This is pidone standing in for',
+    'dumb-init: see docs/compat.md.',
+    '',
+    'Optional arguments:',
+    '   -c, --single-child   Pass signals to the child alone, and do not start a new',
+    '                        session for it.',
+    '   -r, --rewrite s:r    Pass signal number s on as signal number r (both 1-31);',
+    '                        r = 0 drops s. Repeatable.',
+    '   -v, --verbose        Debugging output on stderr.',
+    '   -h, --help           Print this help and exit.',
+    '   -V, --version        Print the version and exit.',
+    '',
+    'Environment: DUMB_INIT_SETSID=0 is -c; DUMB_INIT_DEBUG=1 is -v.',
+    '',
+  ].join('\n');
+}
+
+export const DUMB_INIT_REWRITE_HELP = [
+  'Usage: -r option takes <signum>:<signum>, where <signum> is between 1 and 31.',
+  'This option can be specified multiple times.',
+  'Use --help for full usage.',
+].join('\n');
+
+/** sscanf(arg, "%d:%d") and dumb-init's range checks: [s, r] or null. */
+export function parseDumbInitRewrite(arg: string): [number, number] | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+):[ \t\n\v\f\r]*([+-]?\d+)/.exec(arg);
+  if (!m) return null;
+  const from = Number(m[1]);
+  const to = Number(m[2]);
+  if (from < 1 || from > MAXSIG || to < 0 || to > MAXSIG) return null;
+  return [from, to];
+}
+
+export function parseDumbInitArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  version: string,
+  options: CompatParseOptions = {},
+): ParseResult {
+  const programName = options.programName ?? 'dumb-init';
+  const outcome: { early: ParseResult | null; error: string | null } = { early: null, error: null };
+  let useSetsid = true;
+  let debug = false;
+  // signal number -> number to send (0: drop), in the order given.
+  const rewrites = new Map<number, number>();
+
+  const command = getopt(argv, { shortOptions: '+hvVcr:', longOptions: LONG_OPTIONS, programName, env }, (event) => {
+    if (event.kind === 'error') {
+      outcome.error = event.message;
+      return false;
+    }
+    switch (event.option) {
+      case 'h':
+        outcome.early = printResult(dumbInitHelp(version, programName), 'stderr');
+        return false;
+      case 'V':
+        outcome.early = printResult(`${dumbInitVersionLine(version)}\n`, 'stderr');
+        return false;
+      case 'v':
+        debug = true;
+        return true;
+      case 'c':
+        useSetsid = false;
+        return true;
+      case 'r': {
+        const parsed = parseDumbInitRewrite(event.value ?? '');
+        if (parsed === null) {
+          outcome.error = DUMB_INIT_REWRITE_HELP;
+          return false;
+        }
+        rewrites.set(parsed[0], parsed[1]);
+        return true;
+      }
+      default:
+        return true;
+    }
+  });
+  if (outcome.early !== null) return outcome.early;
+  if (outcome.error !== null || command === null) {
+    throw new ConfigError(outcome.error ?? `${programName}: bad command line`, DUMB_INIT_USAGE_EXIT);
+  }
+  if (command.length === 0) {
+    throw new ConfigError(
+      `Usage: ${programName} [option] program [args]\nTry ${programName} --help for full usage.`,
+      DUMB_INIT_USAGE_EXIT,
+    );
+  }
+
+  if (env['DUMB_INIT_DEBUG'] === '1') debug = true;
+  if (env['DUMB_INIT_SETSID'] === '0') useSetsid = false;
+
+  const rewrite = new Map<SignalName, SignalName | null>();
+  for (const [from, to] of rewrites) rewrite.set(signalName(from), to === 0 ? null : signalName(to));
+  if (useSetsid) {
+    for (const signal of DUMB_INIT_TTY_SIGNALS) if (!rewrite.has(signal)) rewrite.set(signal, 'SIGSTOP');
+  }
+
+  const config: Config = {
+    ...defaultConfig(command),
+    compat: 'dumb-init',
+    setsid: useSetsid,
+    singleChild: !useSetsid,
+    // dumb-init is not a subreaper; pidone keeps its own default (a subreaper when
+    // not PID 1) so that orphans are reaped either way (docs/compat.md).
+    subreaper: 'auto',
+    rewrite,
+    remapExit: new Map(),
+    warnOnReap: false,
+    verbosity: debug ? 2 : 0,
+    parentDeathSignal: null,
+    remaining: 'leave',
+    stopWithChild: true,
+    termGroupOnExit: useSetsid,
+  };
+  return { kind: 'run', config };
+}

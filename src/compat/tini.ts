@@ -1,0 +1,271 @@
+/**
+ * `--compat tini`: tini 0.19's command line, environment and defaults, translated into
+ * a pidone Config. Pure: reads only its arguments. What pidone does differently from
+ * tini, and why, is in docs/compat.md.
+ *
+ * tini's rules, as reproduced here:
+ * - getopt with permutation: options may follow the program unless `--` comes first
+ *   (`tini echo -l` prints the licence), as POSIXLY_CORRECT turns off.
+ * - `--version` counts only as the one and only argument; anywhere else getopt sees
+ *   the letters of "--version" and rejects '-'.
+ * - Options act in order: -h and -l print and exit 0 as soon as they are reached; a
+ *   bad option or value exits 1 there, whatever follows.
+ * - -s or TINI_SUBREAPER (any value, even empty) makes it a subreaper; without either
+ *   it is not one, and warns when it is not PID 1 either.
+ * - Signals go to the child alone; -g or TINI_KILL_PROCESS_GROUP (any value) sends
+ *   them to its process group.
+ * - -e N (0-255, repeatable) turns the child's exit code N into 0.
+ * - -v raises the verbosity from tini's default of 1; TINI_VERBOSITY replaces it
+ *   (atoi: "abc" is 0, which silences warnings).
+ * - When the main child has exited, tini exits at once: what remains is left.
+ * - tini does not forward SIGTTIN and SIGTTOU (it ignores them) nor SIGABRT (not
+ *   handled: dropped for a PID 1), nor the fault signals pidone never catches either.
+ */
+// Not ../config.js at run time: that loads yargs, which compat modes do not need.
+import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
+import type { ParseResult } from '../config.js';
+import type { SignalName } from '../signals.js';
+import { getopt } from './getopt.js';
+
+/** The tini release whose behaviour pidone follows, as `--version` reports it. */
+export const TINI_VERSION = '0.19.0';
+
+/** tini's exit code for a bad command line. */
+export const TINI_USAGE_EXIT = 1;
+
+/** The names tini's -p accepts: exactly these spellings, SIG prefix and capitals included. */
+export const TINI_PDEATHSIG_NAMES: readonly SignalName[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGKILL',
+  'SIGUSR1',
+  'SIGSEGV',
+  'SIGUSR2',
+  'SIGPIPE',
+  'SIGALRM',
+  'SIGTERM',
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGSTOP',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGURG',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGWINCH',
+  'SIGSYS',
+];
+
+/** Signals tini never passes on to the child, which pidone would: dropped in tini mode. */
+export const TINI_NOT_FORWARDED: readonly SignalName[] = ['SIGTTIN', 'SIGTTOU', 'SIGABRT'];
+
+export interface CompatParseOptions {
+  /** argv[0] as the user typed it, for getopt's messages; default the tool's name. */
+  readonly programName?: string;
+  /** The pid tini's "[FATAL tini (PID)]" lines show; default this process's. */
+  readonly pid?: number;
+}
+
+/** `tini --version`: docker info reads the version from this line (see docs/compat.md). */
+export function tiniVersionLine(pidoneVersion: string): string {
+  return `tini version ${TINI_VERSION} - pidone ${pidoneVersion}`;
+}
+
+export function tiniUsage(pidoneVersion: string, programName = 'tini'): string {
+  return [
+    `tini (${tiniVersionLine(pidoneVersion)})`,
+    `Usage: ${basename(programName)} [OPTIONS] PROGRAM -- [ARGS] | --version`,
+    '',
+    'Runs PROGRAM as its child, passes signals on to it, reaps zombies, and exits with',
+    "PROGRAM's exit status. This is pidone standing in for tini: see docs/compat.md.",
+    '',
+    'Options:',
+    '',
+    '  --version: Print the version and exit (only as the sole argument).',
+    '  -h: Print this help and exit.',
+    '  -s: Become a child subreaper (needed to reap zombies when not PID 1).',
+    '  -p SIGNAL: Receive SIGNAL when the parent process dies, e.g. "-p SIGKILL".',
+    '  -v: More output; up to 3 times.',
+    '  -w: Warn about every zombie reaped.',
+    "  -g: Send signals to the child's whole process group.",
+    '  -e EXIT_CODE: Exit 0 when the child exits with EXIT_CODE (0-255); repeatable.',
+    '  -l: Print the licence and exit.',
+    '',
+    'Environment:',
+    '',
+    '  TINI_SUBREAPER: When set (to anything), the same as -s.',
+    '  TINI_VERBOSITY: The verbosity, replacing -v (default 1; 0 hides warnings).',
+    '  TINI_KILL_PROCESS_GROUP: When set (to anything), the same as -g.',
+    '',
+  ].join('\n');
+}
+
+export function pidoneLicence(pidoneVersion: string): string {
+  return [
+    'The MIT License (MIT)',
+    '',
+    `pidone ${pidoneVersion}, here standing in for tini, is released under the MIT License:`,
+    '',
+    'Permission is hereby granted, free of charge, to any person obtaining a copy',
+    'of this software and associated documentation files (the "Software"), to deal',
+    'in the Software without restriction, including without limitation the rights',
+    'to use, copy, modify, merge, publish, distribute, sublicense, and/or sell',
+    'copies of the Software, and to permit persons to whom the Software is',
+    'furnished to do so, subject to the following conditions:',
+    '',
+    'The above copyright notice and this permission notice shall be included in',
+    'all copies or substantial portions of the Software.',
+    '',
+    'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR',
+    'IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,',
+    'FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE',
+    'AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER',
+    'LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,',
+    'OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN',
+    'THE SOFTWARE.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A `print` result, with the stream the tool writes it to. ParseResult's `print` has
+ * no stream yet; main.ts writes it to stdout unless `stream` says stderr (see
+ * printStream in ./index.ts).
+ */
+export function printResult(text: string, stream: 'stdout' | 'stderr'): ParseResult {
+  const result = { kind: 'print' as const, text, stream };
+  return result;
+}
+
+/** tini's strtol check for -e: optional blanks and sign, digits to the end; "" is 0. */
+export function tiniExitCode(text: string): number | null {
+  if (text === '') return 0;
+  if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(text)) return null;
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n >= 0 && n <= 255 ? Math.abs(n) : null;
+}
+
+/** C's atoi: leading blanks, a sign, as many digits as there are; 0 when none. */
+export function atoi(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, n));
+}
+
+/**
+ * tini's verbosity (0 fatal only, 1 warnings, 2 info, 3 debug, 4 trace) as pidone's
+ * (-1 errors only, 0 warn, 1 info, 2 debug, 3 trace).
+ */
+export function tiniVerbosityToPidone(level: number): number {
+  return Math.max(-1, level - 1);
+}
+
+export function parseTiniArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  version: string,
+  options: CompatParseOptions = {},
+): ParseResult {
+  const programName = options.programName ?? 'tini';
+  const pid = options.pid ?? process.pid;
+  const fatal = (message: string): never => {
+    throw new ConfigError(`[FATAL tini (${pid})] ${message}`, TINI_USAGE_EXIT);
+  };
+  const usageError = (getoptMessage?: string): never => {
+    const usage = tiniUsage(version, programName).trimEnd();
+    throw new ConfigError(getoptMessage ? `${getoptMessage}\n${usage}` : usage, TINI_USAGE_EXIT);
+  };
+
+  if (argv.length === 1 && argv[0] === '--version') return printResult(`${tiniVersionLine(version)}\n`, 'stdout');
+
+  let subreaper = false;
+  let verbosity = 1;
+  let warnOnReap = false;
+  let killGroup = false;
+  let parentDeathSignal: SignalName | null = null;
+  const remapExit = new Map<number, number>();
+  // Set from inside the scan's callback.
+  const outcome: { early: ParseResult | null; error: string | null } = { early: null, error: null };
+
+  const command = getopt(argv, { shortOptions: 'p:hvwgle:s', programName, env }, (event) => {
+    if (event.kind === 'error') {
+      outcome.error = event.message;
+      return false;
+    }
+    switch (event.option) {
+      case 'h':
+        outcome.early = printResult(tiniUsage(version, programName), 'stdout');
+        return false;
+      case 'l':
+        outcome.early = printResult(pidoneLicence(version), 'stdout');
+        return false;
+      case 's':
+        subreaper = true;
+        return true;
+      case 'v':
+        verbosity++;
+        return true;
+      case 'w':
+        warnOnReap = true;
+        return true;
+      case 'g':
+        killGroup = true;
+        return true;
+      case 'p': {
+        const value = event.value ?? '';
+        if (!TINI_PDEATHSIG_NAMES.includes(value)) return fatal(`Not a valid option for -p: ${value}`);
+        parentDeathSignal = value;
+        return true;
+      }
+      case 'e': {
+        const value = event.value ?? '';
+        const code = tiniExitCode(value);
+        if (code === null) return fatal(`Not a valid option for -e: ${value}`);
+        remapExit.set(code, 0);
+        return true;
+      }
+      default:
+        return true;
+    }
+  });
+  if (outcome.early !== null) return outcome.early;
+  if (outcome.error !== null || command === null) return usageError(outcome.error ?? undefined);
+  if (command.length === 0) return usageError();
+
+  if (env['TINI_SUBREAPER'] !== undefined) subreaper = true;
+  if (env['TINI_KILL_PROCESS_GROUP'] !== undefined) killGroup = true;
+  const envVerbosity = env['TINI_VERBOSITY'];
+  if (envVerbosity !== undefined) verbosity = atoi(envVerbosity);
+
+  const config: Config = {
+    ...defaultConfig(command),
+    compat: 'tini',
+    singleChild: !killGroup,
+    setsid: false,
+    subreaper: subreaper ? 'on' : 'off',
+    remapExit,
+    rewrite: new Map(TINI_NOT_FORWARDED.map((s) => [s, null] as const)),
+    warnOnReap,
+    verbosity: tiniVerbosityToPidone(verbosity),
+    parentDeathSignal,
+    remaining: 'leave',
+    stopWithChild: false,
+    termGroupOnExit: false,
+  };
+  return { kind: 'run', config };
+}
+
+function basename(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}

@@ -1,0 +1,718 @@
+/**
+ * The compat harness: behaviours of tini and dumb-init, written down as cases, each
+ * run against the real tool and against pidone standing in for it. A case is a
+ * command line, an environment, a workload, what the test does to the init while it
+ * runs, and what is then observed: the exit code, stdout and stderr, which signals the
+ * child and its grandchild received, their session and group, and whether processes
+ * are stopped.
+ *
+ * Who must pass a case (`owner`):
+ * - 'theirs': the tool's own behaviour. The real tool passes it, which shows the case
+ *   checks something real; pidone must pass it too.
+ * - 'pidone-only': where pidone does better than the tool on purpose (docs/compat.md);
+ *   the tool is not run.
+ * - 'peer-only': the tool's behaviour where pidone deliberately differs; run against
+ *   the tool alone, so that the difference documented in docs/compat.md is shown to
+ *   be real. pidone has a 'pidone-only' counterpart.
+ *
+ * Placements (`placements`, default all that apply to the tool):
+ * - 'pid1': PID 1 of a new PID namespace (unshare --pid --fork --mount-proc);
+ * - 'subreaper': an ordinary process asked to reap orphans: tini gets TINI_SUBREAPER
+ *   (pidone in tini mode then becomes one, as tini does); dumb-init has no such
+ *   option, so there only pidone (which becomes one by default) reaps orphans;
+ * - 'plain': tini not PID 1 and not asked to be a subreaper (its warning).
+ */
+import { fixture } from '../helpers/paths.js';
+
+export type Tool = 'tini' | 'dumb-init';
+export type Placement = 'pid1' | 'subreaper' | 'plain';
+export type Owner = 'theirs' | 'pidone-only' | 'peer-only';
+export type Who = 'child' | 'grandchild';
+
+export interface CaseContext {
+  /** A fresh temporary directory: signal logs, markers, scripts. */
+  readonly dir: string;
+  /** The compat-agent fixture. */
+  readonly agent: string;
+  readonly placement: Placement;
+}
+
+export type Step =
+  /** Wait for the agent's ready line. */
+  | { readonly do: 'ready' }
+  /** Send each signal to the init and wait until it is logged by each of `at`. */
+  | { readonly do: 'forward'; readonly signals: readonly number[]; readonly at: readonly Who[] }
+  /** Send signals to the init without waiting for anything. */
+  | { readonly do: 'send'; readonly signals: readonly number[] }
+  /** Send `signal` straight to `who` (bypassing the init) and wait until it is logged. */
+  | { readonly do: 'marker'; readonly who: Who; readonly signal: number }
+  /** Write a command to the agent's stdin. */
+  | { readonly do: 'stdin'; readonly text: string }
+  /** Take the signal logs now: childLog and grandchildLog are checked against this. */
+  | { readonly do: 'snapshot' }
+  /** Wait until `who` has logged `signal`. */
+  | { readonly do: 'await'; readonly who: Who; readonly signal: number }
+  /** Wait until `who` is stopped (state T) or running; only in the placements listed, if any. */
+  | { readonly do: 'state'; readonly who: 'init' | 'child'; readonly stopped: boolean; readonly when?: readonly Placement[] }
+  /** Check that `who` is in that state and stays so for a moment. */
+  | { readonly do: 'still'; readonly who: 'init' | 'child'; readonly stopped: boolean; readonly when?: readonly Placement[] };
+
+export interface Expectation {
+  readonly exit?: number;
+  readonly stdout?: readonly RegExp[];
+  readonly stderr?: readonly RegExp[];
+  readonly notStderr?: readonly RegExp[];
+  readonly stderrEmpty?: boolean;
+  /** The exact signal logs (numbers in order of delivery) at the snapshot step, or at the end. */
+  readonly childLog?: readonly number[];
+  readonly grandchildLog?: readonly number[];
+  /** Signals the grandchild's log must contain by the end / must not. */
+  readonly grandchildGot?: readonly number[];
+  readonly grandchildNotGot?: readonly number[];
+  /** From the agent's ready line. */
+  readonly childOwnSession?: boolean;
+  readonly childOwnGroup?: boolean;
+  /** The grandchild is still alive once the init has exited (not for pid1). */
+  readonly grandchildSurvives?: boolean;
+  /** DIR/marker must not exist: nothing was run. */
+  readonly nothingRun?: boolean;
+}
+
+export interface Case {
+  readonly id: string;
+  readonly tool: Tool;
+  readonly title: string;
+  readonly owner: Owner;
+  readonly placements?: readonly Placement[];
+  /**
+   * Also run through a link named after the tool (the whole table runs with
+   * `--compat X`; through the link, the cases marked here, which are enough to show
+   * that the name selects the same mode).
+   */
+  readonly viaLink?: boolean;
+  /** The init's arguments (flags and command), without the init itself. */
+  readonly args: (ctx: CaseContext) => string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Files to create in DIR before the run: name -> [content, mode]. */
+  readonly files?: Readonly<Record<string, readonly [string, number]>>;
+  readonly steps?: readonly Step[];
+  readonly expect: Expectation;
+}
+
+/** Signals both tools forward, with Linux's numbers (RTMIN+1 is 35 with glibc). */
+export const FORWARDED = [1, 2, 3, 10, 12, 14, 15, 18, 28, 35] as const;
+
+const SIGUSR1 = 10;
+const SIGUSR2 = 12;
+const SIGTERM = 15;
+const SIGCHLD = 17;
+const SIGCONT = 18;
+const SIGTSTP = 20;
+const SIGTTIN = 21;
+const SIGTTOU = 22;
+const SIGPWR = 30;
+const SIGABRT = 6;
+const SIGRTMIN_1 = 35;
+
+const agent = (ctx: CaseContext, grandchild = true): string[] =>
+  grandchild ? [ctx.agent, ctx.dir, '--grandchild'] : [ctx.agent, ctx.dir];
+const marker = (ctx: CaseContext): string[] => ['touch', `${ctx.dir}/marker`];
+/** tini: "Tini is not running as PID 1 and isn't registered as a child subreaper." The gist, not the words. */
+const TINI_NOT_PID1_WARNING = /not running as PID 1 and (isn't|not) registered as a child subreaper/i;
+
+export const CASES: readonly Case[] = [
+  // ---------------------------------------------------------------- tini: command line
+  {
+    id: 'tini/usage-no-program',
+    viaLink: true,
+    tool: 'tini',
+    title: 'no program: usage on stderr, exit 1',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => [],
+    expect: { exit: 1, stderr: [/^Usage: \S*tini \[OPTIONS\] PROGRAM -- \[ARGS\] \| --version$/m] },
+  },
+  {
+    id: 'tini/help',
+    tool: 'tini',
+    title: '-h: usage on stdout, exit 0, nothing run',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-h', '--', ...marker(ctx)],
+    expect: { exit: 0, stdout: [/^Usage: \S*tini \[OPTIONS\] PROGRAM/m], nothingRun: true },
+  },
+  {
+    id: 'tini/version',
+    viaLink: true,
+    tool: 'tini',
+    title: '--version: "tini version X.Y.Z" on stdout, exit 0 (docker info parses it)',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => ['--version'],
+    expect: { exit: 0, stdout: [/^tini version \d+\.\d+\.\d+( - \S.*)?\n$/] },
+  },
+  {
+    id: 'tini/version-not-alone',
+    tool: 'tini',
+    title: '--version counts only alone: with a program it is an invalid option, exit 1',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['--version', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/invalid option -- '-'/], nothingRun: true },
+  },
+  {
+    id: 'tini/license',
+    tool: 'tini',
+    title: '-l: a licence on stdout, exit 0',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => ['-l'],
+    expect: { exit: 0, stdout: [/MIT License/] },
+  },
+  {
+    id: 'tini/permutes',
+    tool: 'tini',
+    title: 'options after the program are still tini\'s without "--" (echo -l prints the licence)',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => ['echo', '-l'],
+    expect: { exit: 0, stdout: [/MIT License/] },
+  },
+  {
+    id: 'tini/bad-option',
+    viaLink: true,
+    tool: 'tini',
+    title: "unknown option: getopt's message and the usage on stderr, exit 1, nothing run",
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-x', '--', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/invalid option -- 'x'/, /^Usage: /m], nothingRun: true },
+  },
+  {
+    id: 'tini/bad-pdeathsig',
+    tool: 'tini',
+    title: '-p with a name tini does not know: FATAL line, exit 1, nothing run',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-p', 'TERM', '--', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/^\[FATAL tini \(\d+\)\] Not a valid option for -p: TERM$/m], nothingRun: true },
+  },
+  {
+    id: 'tini/bad-remap',
+    tool: 'tini',
+    title: '-e out of 0-255: FATAL line, exit 1, nothing run',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-e', '256', '--', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/Not a valid option for -e: 256/], nothingRun: true },
+  },
+
+  // ---------------------------------------------------------------- tini: exit codes
+  {
+    id: 'tini/exit-code',
+    viaLink: true,
+    tool: 'tini',
+    title: "exits with the child's code",
+    owner: 'theirs',
+    args: () => ['--', 'sh', '-c', 'exit 7'],
+    expect: { exit: 7 },
+  },
+  {
+    id: 'tini/exit-signal',
+    tool: 'tini',
+    title: 'a child killed by signal n: 128+n',
+    owner: 'theirs',
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'die 15\n' }],
+    args: (ctx) => ['--', ...agent(ctx, false)],
+    expect: { exit: 143 },
+  },
+  {
+    id: 'tini/remap',
+    tool: 'tini',
+    title: '-e N (repeatable) turns exit code N into 0, and only N',
+    owner: 'theirs',
+    args: () => ['-e', '7', '-e', '143', '--', 'sh', '-c', 'exit 143'],
+    expect: { exit: 0 },
+  },
+  {
+    id: 'tini/remap-other',
+    tool: 'tini',
+    title: '-e N leaves other codes alone',
+    owner: 'theirs',
+    args: () => ['-e', '7', '--', 'sh', '-c', 'exit 9'],
+    expect: { exit: 9 },
+  },
+  {
+    id: 'tini/exec-enoent',
+    viaLink: true,
+    tool: 'tini',
+    title: 'program not found: FATAL exec line, exit 127',
+    owner: 'theirs',
+    args: (ctx) => ['--', `${ctx.dir}/no-such-program`],
+    expect: { exit: 127, stderr: [/^\[FATAL tini \(\d+\)\] exec \S+\/no-such-program failed: No such file or directory$/m] },
+  },
+  {
+    id: 'tini/exec-eacces',
+    tool: 'tini',
+    title: 'program not executable: FATAL exec line, exit 126',
+    owner: 'theirs',
+    files: { 'not-executable': ['#!/bin/sh\nexit 0\n', 0o644] },
+    args: (ctx) => ['--', `${ctx.dir}/not-executable`],
+    expect: { exit: 126, stderr: [/exec \S+\/not-executable failed: Permission denied/] },
+  },
+  {
+    id: 'tini/exec-no-shebang',
+    tool: 'tini',
+    title: 'an executable script without "#!" runs under /bin/sh (execvp)',
+    owner: 'theirs',
+    files: { 'script': ['echo from-sh\nexit 4\n', 0o755] },
+    args: (ctx) => ['--', `${ctx.dir}/script`],
+    expect: { exit: 4, stdout: [/^from-sh$/m] },
+  },
+
+  // ---------------------------------------------------------------- tini: signals
+  {
+    id: 'tini/forward-child-only',
+    viaLink: true,
+    tool: 'tini',
+    title: 'by default signals go to the child alone, each once',
+    owner: 'theirs',
+    args: (ctx) => ['--', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'forward', signals: FORWARDED, at: ['child'] },
+      { do: 'marker', who: 'grandchild', signal: SIGPWR },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: FORWARDED, grandchildLog: [SIGPWR] },
+  },
+  {
+    id: 'tini/forward-group',
+    tool: 'tini',
+    title: "-g: signals go to the child's process group, each once",
+    owner: 'theirs',
+    args: (ctx) => ['-g', '--', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'forward', signals: FORWARDED, at: ['child', 'grandchild'] }, { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childLog: FORWARDED, grandchildLog: FORWARDED },
+  },
+  {
+    id: 'tini/forward-group-env',
+    tool: 'tini',
+    title: 'TINI_KILL_PROCESS_GROUP, even empty, is -g',
+    owner: 'theirs',
+    env: { TINI_KILL_PROCESS_GROUP: '' },
+    args: (ctx) => ['--', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'forward', signals: [SIGUSR1], at: ['child', 'grandchild'] }, { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childLog: [SIGUSR1], grandchildLog: [SIGUSR1] },
+  },
+  {
+    id: 'tini/not-forwarded',
+    tool: 'tini',
+    title: 'SIGCHLD, SIGTTIN and SIGTTOU sent to tini are not passed on',
+    owner: 'theirs',
+    args: (ctx) => ['-g', '--', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGCHLD, SIGTTIN, SIGTTOU] },
+      // Pending signals are taken lowest number first, real-time ones last: once this
+      // one has arrived, the ones sent before it have been dealt with.
+      { do: 'forward', signals: [SIGRTMIN_1], at: ['child', 'grandchild'] },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: [SIGRTMIN_1], grandchildLog: [SIGRTMIN_1] },
+  },
+  {
+    id: 'tini/sigabrt-pid1',
+    tool: 'tini',
+    title: 'as PID 1, SIGABRT sent to tini is not passed on (tini has no handler; the kernel drops it)',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-g', '--', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'send', signals: [SIGABRT] }, { do: 'forward', signals: [SIGRTMIN_1], at: ['child'] }, { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childLog: [SIGRTMIN_1] },
+  },
+
+  // ---------------------------------------------------------------- tini: reaping, what remains
+  {
+    id: 'tini/reaps-orphans',
+    tool: 'tini',
+    title: 'reaps orphans (as PID 1, and as a subreaper with TINI_SUBREAPER)',
+    owner: 'theirs',
+    placements: ['pid1', 'subreaper'],
+    args: () => ['--', fixture('orphans'), '50', '3'],
+    expect: { exit: 3, stdout: [/orphans 50 zombies 0/] },
+  },
+  {
+    id: 'tini/leaves-the-rest',
+    tool: 'tini',
+    title: 'exits as soon as the child exits, leaving the rest of its group alone',
+    owner: 'theirs',
+    placements: ['subreaper'],
+    args: (ctx) => ['-g', '--', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 5\n' }],
+    expect: { exit: 5, grandchildLog: [], grandchildSurvives: true },
+  },
+  {
+    id: 'tini/warns-when-not-reaping',
+    viaLink: true,
+    tool: 'tini',
+    title: "not PID 1 and no -s: tini's warning on stderr, and the program still runs",
+    owner: 'theirs',
+    placements: ['plain'],
+    args: () => ['--', 'sh', '-c', 'exit 6'],
+    expect: { exit: 6, stderr: [TINI_NOT_PID1_WARNING] },
+  },
+  {
+    id: 'tini/subreaper-flag-no-warning',
+    tool: 'tini',
+    title: 'not PID 1 with -s: no warning',
+    owner: 'theirs',
+    placements: ['plain'],
+    args: () => ['-s', '--', 'sh', '-c', 'exit 6'],
+    expect: { exit: 6, stderrEmpty: true },
+  },
+  {
+    id: 'tini/verbosity-zero',
+    tool: 'tini',
+    title: 'TINI_VERBOSITY=0 silences the warning, even with -vvv (the variable wins over -v)',
+    owner: 'theirs',
+    placements: ['plain'],
+    env: { TINI_VERBOSITY: '0' },
+    args: () => ['-vvv', '--', 'sh', '-c', 'exit 6'],
+    expect: { exit: 6, stderrEmpty: true },
+  },
+  {
+    id: 'tini/pid1-no-warning',
+    tool: 'tini',
+    title: 'as PID 1 without -s: no warning',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => ['--', 'sh', '-c', 'exit 6'],
+    expect: { exit: 6, stderrEmpty: true },
+  },
+
+  // ---------------------------------------------------------------- dumb-init: command line
+  {
+    id: 'dumb-init/usage-no-program',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: 'no program: two-line usage on stderr, exit 1',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => [],
+    expect: { exit: 1, stderr: [/^Usage: \S*dumb-init \[option\] program \[args\]$/m, /--help for full usage/] },
+  },
+  {
+    id: 'dumb-init/help',
+    tool: 'dumb-init',
+    title: '-h/--help: usage on stderr, exit 0, nothing run',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['--help', ...marker(ctx)],
+    expect: { exit: 0, stderr: [/^Usage: \S*dumb-init \[option\] command/m, /--single-child/, /--rewrite/], nothingRun: true },
+  },
+  {
+    id: 'dumb-init/version',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: '-V: "dumb-init vX.Y.Z" on stderr, exit 0',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-V', ...marker(ctx)],
+    expect: { exit: 0, stderr: [/^dumb-init v\d+\.\d+\.\d+/], nothingRun: true },
+  },
+  {
+    id: 'dumb-init/bad-option',
+    tool: 'dumb-init',
+    title: "unknown option: getopt's message, exit 1, nothing run",
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['--bogus', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/unrecognized option '--bogus'/], nothingRun: true },
+  },
+  {
+    id: 'dumb-init/bad-rewrite',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: '-r outside 1-31: the -r help, exit 1, nothing run',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: (ctx) => ['-r', '15:32', ...marker(ctx)],
+    expect: { exit: 1, stderr: [/^Usage: -r option takes <signum>:<signum>, where <signum> is between 1 and 31\.$/m], nothingRun: true },
+  },
+  {
+    id: 'dumb-init/no-permutation',
+    tool: 'dumb-init',
+    title: "options stop at the program: the program's -c is its own",
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => ['sh', '-c', 'exit 4'],
+    expect: { exit: 4 },
+  },
+
+  // ---------------------------------------------------------------- dumb-init: exit codes
+  {
+    id: 'dumb-init/exit-code',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: "exits with the child's code",
+    owner: 'theirs',
+    args: () => ['sh', '-c', 'exit 7'],
+    expect: { exit: 7 },
+  },
+  {
+    id: 'dumb-init/exit-signal',
+    tool: 'dumb-init',
+    title: 'a child killed by signal n: 128+n',
+    owner: 'theirs',
+    args: (ctx) => agent(ctx, false),
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'die 10\n' }],
+    expect: { exit: 138 },
+  },
+  {
+    id: 'dumb-init/exec-enoent',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: 'program not found: "[dumb-init] X: No such file or directory", exit 2',
+    owner: 'theirs',
+    args: (ctx) => [`${ctx.dir}/no-such-program`],
+    expect: { exit: 2, stderr: [/^\[dumb-init\] \S+\/no-such-program: No such file or directory$/m] },
+  },
+  {
+    id: 'dumb-init/exec-eacces',
+    tool: 'dumb-init',
+    title: 'program not executable: "[dumb-init] X: Permission denied", exit 2',
+    owner: 'theirs',
+    files: { 'not-executable': ['#!/bin/sh\nexit 0\n', 0o644] },
+    args: (ctx) => [`${ctx.dir}/not-executable`],
+    expect: { exit: 2, stderr: [/^\[dumb-init\] \S+\/not-executable: Permission denied$/m] },
+  },
+  {
+    id: 'dumb-init/exec-no-shebang',
+    tool: 'dumb-init',
+    title: 'an executable script without "#!" runs under /bin/sh (execvp)',
+    owner: 'theirs',
+    files: { 'script': ['echo from-sh\nexit 4\n', 0o755] },
+    args: (ctx) => [`${ctx.dir}/script`],
+    expect: { exit: 4, stdout: [/^from-sh$/m] },
+  },
+
+  // ---------------------------------------------------------------- dumb-init: sessions and signals
+  {
+    id: 'dumb-init/setsid',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: 'the child leads a new session (and its group) by default',
+    owner: 'theirs',
+    args: (ctx) => agent(ctx, false),
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childOwnSession: true, childOwnGroup: true },
+  },
+  {
+    id: 'dumb-init/no-setsid',
+    tool: 'dumb-init',
+    title: '-c and DUMB_INIT_SETSID=0: no new session for the child',
+    owner: 'theirs',
+    env: { DUMB_INIT_SETSID: '0' },
+    args: (ctx) => agent(ctx, false),
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childOwnSession: false },
+  },
+  {
+    id: 'dumb-init/single-child-group-peer',
+    tool: 'dumb-init',
+    title: "-c: dumb-init leaves the child in its own process group (pidone's child leads one)",
+    owner: 'peer-only',
+    args: (ctx) => ['-c', ...agent(ctx, false)],
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childOwnSession: false, childOwnGroup: false },
+  },
+  {
+    id: 'dumb-init/single-child-group-pidone',
+    tool: 'dumb-init',
+    title: '-c: the child leads a process group of its own, in the same session',
+    owner: 'pidone-only',
+    args: (ctx) => ['-c', ...agent(ctx, false)],
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 0\n' }],
+    expect: { exit: 0, childOwnSession: false, childOwnGroup: true },
+  },
+  {
+    id: 'dumb-init/forward-group',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: "signals go to the child's process group, each once; SIGCHLD is not passed on",
+    owner: 'theirs',
+    args: (ctx) => agent(ctx),
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGCHLD] },
+      { do: 'forward', signals: FORWARDED, at: ['child', 'grandchild'] },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: FORWARDED, grandchildLog: FORWARDED },
+  },
+  {
+    id: 'dumb-init/forward-single-child',
+    tool: 'dumb-init',
+    title: '-c: signals go to the child alone',
+    owner: 'theirs',
+    args: (ctx) => ['-c', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'forward', signals: FORWARDED, at: ['child'] },
+      { do: 'marker', who: 'grandchild', signal: SIGPWR },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: FORWARDED, grandchildLog: [SIGPWR] },
+  },
+  {
+    id: 'dumb-init/rewrite',
+    tool: 'dumb-init',
+    title: '-r 10:12 passes SIGUSR1 on as SIGUSR2; -r 28:0 drops SIGWINCH',
+    owner: 'theirs',
+    args: (ctx) => ['-r', '10:12', '--rewrite', '28:0', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [28, SIGUSR1] },
+      { do: 'await', who: 'child', signal: SIGUSR2 },
+      { do: 'forward', signals: [SIGRTMIN_1], at: ['child'] },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: [SIGUSR2, SIGRTMIN_1] },
+  },
+  {
+    id: 'dumb-init/term-group-on-exit',
+    tool: 'dumb-init',
+    title: 'when the child exits, one SIGTERM goes to its group, and dumb-init exits at once',
+    owner: 'theirs',
+    placements: ['subreaper'],
+    args: (ctx) => agent(ctx),
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 3\n' }],
+    expect: { exit: 3, grandchildLog: [SIGTERM], grandchildSurvives: true },
+  },
+  {
+    id: 'dumb-init/term-group-on-exit-rewritten',
+    tool: 'dumb-init',
+    title: 'that last SIGTERM is rewritten like any other: -r 15:10 sends SIGUSR1',
+    owner: 'theirs',
+    placements: ['subreaper'],
+    args: (ctx) => ['-r', '15:10', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 3\n' }],
+    expect: { exit: 3, grandchildLog: [SIGUSR1], grandchildSurvives: true },
+  },
+  {
+    id: 'dumb-init/no-term-single-child',
+    tool: 'dumb-init',
+    title: '-c: no SIGTERM for the rest when the child exits',
+    owner: 'theirs',
+    placements: ['subreaper'],
+    args: (ctx) => ['-c', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'stdin', text: 'exit 3\n' }],
+    expect: { exit: 3, grandchildLog: [], grandchildSurvives: true },
+  },
+  {
+    id: 'dumb-init/tstp-setsid',
+    viaLink: true,
+    tool: 'dumb-init',
+    title: 'SIGTSTP: the group gets SIGSTOP, dumb-init stops itself (not as PID 1: the kernel spares it); SIGCONT resumes both',
+    owner: 'theirs',
+    args: (ctx) => agent(ctx),
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGTSTP] },
+      { do: 'state', who: 'child', stopped: true },
+      { do: 'state', who: 'init', stopped: true, when: ['subreaper'] },
+      { do: 'still', who: 'init', stopped: false, when: ['pid1'] },
+      { do: 'send', signals: [SIGCONT] },
+      { do: 'state', who: 'child', stopped: false },
+      { do: 'state', who: 'init', stopped: false },
+      { do: 'await', who: 'child', signal: SIGCONT },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: [SIGCONT], grandchildGot: [SIGCONT] },
+  },
+  {
+    id: 'dumb-init/tstp-single-child',
+    tool: 'dumb-init',
+    title: '-c: SIGTSTP is passed on as it is, then dumb-init stops itself; SIGCONT resumes it and is passed on',
+    owner: 'theirs',
+    args: (ctx) => ['-c', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'forward', signals: [SIGTSTP], at: ['child'] },
+      { do: 'state', who: 'init', stopped: true, when: ['subreaper'] },
+      { do: 'still', who: 'init', stopped: false, when: ['pid1'] },
+      { do: 'still', who: 'child', stopped: false },
+      { do: 'send', signals: [SIGCONT] },
+      { do: 'state', who: 'init', stopped: false },
+      { do: 'await', who: 'child', signal: SIGCONT },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: [SIGTSTP, SIGCONT] },
+  },
+  {
+    id: 'dumb-init/ttin-dropped-still-stops',
+    tool: 'dumb-init',
+    title: '-r 21:0: SIGTTIN is dropped, but dumb-init still stops itself',
+    owner: 'theirs',
+    args: (ctx) => ['-r', '21:0', ...agent(ctx)],
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGTTIN] },
+      { do: 'state', who: 'init', stopped: true, when: ['subreaper'] },
+      { do: 'still', who: 'init', stopped: false, when: ['pid1'] },
+      { do: 'still', who: 'child', stopped: false },
+      { do: 'send', signals: [SIGCONT] },
+      { do: 'state', who: 'init', stopped: false },
+      { do: 'await', who: 'child', signal: SIGCONT },
+      { do: 'snapshot' }, { do: 'stdin', text: 'exit 0\n' },
+    ],
+    expect: { exit: 0, childLog: [SIGCONT] },
+  },
+
+  // ---------------------------------------------------------------- dumb-init: reaping, logs
+  {
+    id: 'dumb-init/reaps-orphans-pid1',
+    tool: 'dumb-init',
+    title: 'reaps orphans as PID 1',
+    owner: 'theirs',
+    placements: ['pid1'],
+    args: () => [fixture('orphans'), '50', '3'],
+    expect: { exit: 3, stdout: [/orphans 50 zombies 0/] },
+  },
+  {
+    id: 'dumb-init/reaps-orphans-nested',
+    tool: 'dumb-init',
+    title: 'reaps orphans when not PID 1 too (dumb-init is no subreaper; pidone is by default)',
+    owner: 'pidone-only',
+    placements: ['subreaper'],
+    args: () => [fixture('orphans'), '50', '3'],
+    expect: { exit: 3, stdout: [/orphans 50 zombies 0/] },
+  },
+  {
+    id: 'dumb-init/quiet',
+    tool: 'dumb-init',
+    title: 'nothing on stderr by default',
+    owner: 'theirs',
+    args: () => ['sh', '-c', 'exit 0'],
+    expect: { exit: 0, stderrEmpty: true },
+  },
+  {
+    id: 'dumb-init/debug',
+    tool: 'dumb-init',
+    title: 'DUMB_INIT_DEBUG=1: debugging output on stderr',
+    owner: 'theirs',
+    env: { DUMB_INIT_DEBUG: '1' },
+    args: () => ['sh', '-c', 'echo child=$$'],
+    expect: { exit: 0, stdout: [/^child=\d+$/m], stderr: [/\S/] },
+  },
+];
+
+export function placementsOf(c: Case): readonly Placement[] {
+  return c.placements ?? ['pid1', 'subreaper'];
+}
+
+/** Which subjects run a case: the real tool, pidone, or both. */
+export function runsOn(c: Case, subject: 'peer' | 'pidone'): boolean {
+  return c.owner === 'theirs' || (c.owner === 'peer-only') === (subject === 'peer');
+}
