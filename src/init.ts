@@ -63,6 +63,7 @@ export class SetupError extends Error {
 export class Init {
   private phase: Phase = 'starting';
   private readonly log: Logger;
+  private readonly debug: boolean;
   private isNamespaceInit = false;
   private selfPid = 0;
   private child: { pid: number; pgid: number } | null = null;
@@ -92,6 +93,7 @@ export class Init {
     private readonly options: InitOptions,
   ) {
     this.log = logger.child({ component: 'init' });
+    this.debug = this.log.isLevelEnabled('debug');
   }
 
   /** Run the command under this init; resolves with pidone's exit code. */
@@ -319,7 +321,9 @@ export class Init {
 
   private onSignal(received: SignalName): void {
     const signal = rewriteSignal(this.config.rewrite, received);
-    this.log.debug({ signal: received, ...(signal !== received ? { rewrittenTo: signal } : {}) }, 'received signal');
+    // Hot paths (every signal, every reap) build their log fields only when debug is on:
+    // nothing allocated per event beyond what the work needs (docs/performance.md).
+    if (this.debug) this.log.debug({ signal: received, ...(signal !== received ? { rewrittenTo: signal } : {}) }, 'received signal');
     if (this.phase === 'draining') {
       if (signal === null) return;
       if (this.escalation === 'term' && (signal === 'SIGTERM' || signal === 'SIGINT')) {
@@ -353,7 +357,7 @@ export class Init {
       } else {
         this.kernel.kill(-this.child.pgid, signal);
       }
-      this.log.debug({ signal, child: this.child.pid, group: !this.config.singleChild }, 'forwarded signal');
+      if (this.debug) this.log.debug({ signal, child: this.child.pid, group: !this.config.singleChild }, 'forwarded signal');
       if (ENDING_SIGNALS.has(signal) && this.mainStatus === null && this.kernel.isStopped(this.child.pid)) {
         this.log.debug({ signal: 'SIGCONT', child: this.child.pid }, 'the child is stopped: continuing it so it can act');
         if (this.config.singleChild) this.signalMainChild('SIGCONT');
@@ -395,9 +399,8 @@ export class Init {
       return;
     }
     this.orphansReaped++;
-    const fields = { child: status.pid, status: describeStatus(status) };
-    if (this.config.warnOnReap) this.log.warn(fields, 'reaped orphan');
-    else this.log.debug(fields, 'reaped orphan');
+    if (this.config.warnOnReap) this.log.warn({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
+    else if (this.debug) this.log.debug({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
   }
 
   private onMainChildExit(status: WaitStatus): void {

@@ -72,6 +72,7 @@ for (const mode of MODES) {
       }
       expect(last).toEqual({ signals: 1000, zombies: 0, maker: 1 });
       const growth = (await settledRssKb(pidone)) - rssStart;
+      console.log(`orphan storm (${mode}): pidone VmRSS ${rssStart} kB at start, growth ${growth} kB`);
       expect(growth, `RSS grew by ${growth} kB`).toBeLessThan(1024);
       run.proc.stdin!.end('exit 0\n');
       expect((await run.exited).code).toBe(0);
