@@ -15,7 +15,10 @@ export default function setup(): void {
     const source = join(FIXTURE_DIR, file);
     const output = join(BUILD_DIR, file.slice(0, -2));
     try {
-      if (statSync(output).mtimeMs >= statSync(source).mtimeMs) continue;
+      const built = statSync(output).mtimeMs;
+      const headers = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.h'));
+      const newest = Math.max(statSync(source).mtimeMs, ...headers.map((h) => statSync(join(FIXTURE_DIR, h)).mtimeMs));
+      if (built >= newest) continue;
     } catch {
       // Not built yet.
     }
