@@ -3,13 +3,13 @@
  * own PID namespace (--pid-ns), --pdeathsig, and the pidfd path, on the real kernel.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { fixture, PIDONE } from '../helpers/paths.js';
 import { describeWithNamespaces, inCiAsRoot } from '../helpers/privilege.js';
-import { MODES, poll, readSignalLog, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { MODES, childrenOf, poll, readSignalLog, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
 const running: PidoneRun[] = [];
 const cleanups: Array<() => void> = [];
@@ -154,13 +154,21 @@ describeWithNamespaces('what remains, as a subreaper: only pidone\'s own subtree
 
   it('--pdeathsig: when pidone\'s parent is killed, the child gets the signal', async () => {
     const dir = tempDir();
-    // sh is pidone's parent; the test kills it with SIGKILL.
-    // A background job's stdin is /dev/null unless redirected (sh(1)): hand it fd 0 via 3.
-    const parent = spawn('sh', ['-c', `exec 3<&0; ${PIDONE} --pdeathsig USR2 -- ${fixture('sigrec')} ${dir} <&3 3<&- & echo $!; wait`], {
-      // stdin stays open: sigrec exits at EOF.
-      stdio: ['pipe', 'pipe', 'inherit'],
+    // sigrec exits at EOF on stdin, so its stdin is a FIFO the test holds open itself:
+    // Node closes a 'pipe' stdin as soon as the process it gave it to (sh) dies.
+    const fifo = join(dir, 'stdin');
+    spawnSync('mkfifo', [fifo]);
+    const stdin = openSync(fifo, 'r+');
+    cleanups.push(() => closeSync(stdin));
+    // sh is pidone's parent (a foreground command, so sh forks it and waits); the test
+    // kills sh with SIGKILL.
+    const parent = spawn('sh', ['-c', `${PIDONE} --pdeathsig USR2 -- ${fixture('sigrec')} ${dir}; exit 0`], {
+      stdio: [stdin, 'pipe', 'inherit'],
     });
-    const pidonePid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+    let out = '';
+    parent.stdout!.setEncoding('utf8');
+    parent.stdout!.on('data', (d: string) => (out += d));
+    const pidonePid = await poll(() => childrenOf(parent.pid!)[0], 20_000, 'pidone under sh');
     cleanups.push(() => {
       try {
         process.kill(pidonePid, 'SIGKILL');
@@ -168,7 +176,16 @@ describeWithNamespaces('what remains, as a subreaper: only pidone\'s own subtree
         // gone
       }
     });
-    await poll(() => (existsSync(join(dir, 'child.log')) ? true : undefined), 20_000, 'sigrec to start');
+    // sigrec prints "ready" once its handlers are in: only then may the signal come.
+    const sigrec = await poll(() => /ready (\d+)/.exec(out)?.[1], 20_000, 'sigrec to be ready');
+    // sigrec holds its FIFO read-write, so it never sees EOF: end it too.
+    cleanups.push(() => {
+      try {
+        process.kill(Number(sigrec), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
     parent.kill('SIGKILL');
     await poll(() => (readSignalLog(join(dir, 'child.log')).includes(12) ? true : undefined), 20_000, 'SIGUSR2 at the child');
     expect(readSignalLog(join(dir, 'child.log'))).toEqual([12]);
