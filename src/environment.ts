@@ -1,6 +1,6 @@
 /**
- * The child's environment. Light on purpose: the start-up fast path (src/boot.ts)
- * needs it before the rest of pidone is loaded.
+ * The child's environment, shared by the command line (src/main.ts) and the library
+ * API (src/index.ts).
  */
 
 /**

@@ -14,7 +14,7 @@
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { EXIT_SETUP, execFailureCode, exitCodeOf, remapExitCode } from './exit-status.js';
-import { KernelError, strerror, type Errno, type Kernel, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
+import { KernelError, strerror, walkDescendants, type Errno, type Kernel, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
 import { isRealTime, rewriteSignal, type SignalName } from './signals.js';
 
@@ -508,19 +508,7 @@ export class Init {
    * descendants, each with the parent it was found under.
    */
   private remaining(): Array<{ pid: number; parent: number }> {
-    const out: Array<{ pid: number; parent: number }> = [];
-    const queue = [this.selfPid];
-    const seen = new Set<number>();
-    while (queue.length > 0) {
-      const parent = queue.shift()!;
-      for (const pid of this.kernel.listChildren(parent)) {
-        if (seen.has(pid)) continue;
-        seen.add(pid);
-        out.push({ pid, parent });
-        queue.push(pid);
-      }
-    }
-    return out;
+    return walkDescendants((pid) => this.kernel.listChildren(pid), this.selfPid);
   }
 
   /**

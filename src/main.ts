@@ -17,8 +17,6 @@ import { packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
 import { childEnvironment } from './environment.js';
 
-export { childEnvironment };
-
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;

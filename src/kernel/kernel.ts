@@ -171,6 +171,31 @@ export interface ProcessIdentity {
   readonly sid: number;
 }
 
+/**
+ * Every descendant of `root`, breadth first (parents before their children), each with
+ * the parent it was found under, given a way to list one process's children. Shared by
+ * the kernels' listDescendants() and the init's walk of what remains; a pid seen twice
+ * (a child that moved to a new parent during the walk) is listed once.
+ */
+export function walkDescendants(
+  listChildren: (pid: number) => readonly number[],
+  root: number,
+): Array<{ pid: number; parent: number }> {
+  const out: Array<{ pid: number; parent: number }> = [];
+  const queue = [root];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const pid of listChildren(parent)) {
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      out.push({ pid, parent });
+      queue.push(pid);
+    }
+  }
+  return out;
+}
+
 export interface Timer {
   cancel(): void;
 }

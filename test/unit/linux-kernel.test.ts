@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executableCandidates, parseLauncherFds } from '../../src/kernel/linux/linux-kernel.js';
 import { candidatePaths, loadAddon, NativeLoadError } from '../../src/kernel/linux/loader.js';
-import { childEnvironment } from '../../src/main.js';
+import { childEnvironment } from '../../src/environment.js';
 
 describe('execvp candidates', () => {
   it('uses the path as given when it has a slash', () => {

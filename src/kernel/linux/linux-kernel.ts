@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import {
   KernelError,
+  walkDescendants,
   type Kernel,
   type ProcessIdentity,
   type ReapResult,
@@ -16,8 +17,12 @@ import {
 import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
-function planObject([candidates, argv, envp, options]: [string[], string[], string[], Omit<SpawnOptions, 'cloneFlags'>]) {
-  return { candidates, argv, envp, options };
+/** What the addon's spawn() needs to exec one command (see native/exec-plan.h). */
+interface ExecPlan {
+  candidates: string[];
+  argv: string[];
+  envp: string[];
+  options: Omit<SpawnOptions, 'cloneFlags' | 'namespaceChild'>;
 }
 
 /** PATH when the environment has none: what execvp(3) and login shells use. */
@@ -86,12 +91,12 @@ export class LinuxKernel implements Kernel {
         const pid = this.addon.adoptPreforked(go, adopt);
         return { pid, pgid: pid };
       }
-      const [candidates, argv, envp, options] = this.execPlan(req);
+      const { candidates, argv, envp, options } = this.execPlan(req);
       const child = req.namespaceChild;
       const pid = this.addon.spawn(candidates, argv, envp, {
         ...options,
         cloneFlags: this.cloneFlags(req),
-        ...(child && req.namespaces?.pid ? { namespaceChild: planObject(this.execPlan(child)) } : {}),
+        ...(child && req.namespaces?.pid ? { namespaceChild: this.execPlan(child) } : {}),
       });
       return { pid, pgid: pid };
     } catch (error) {
@@ -99,22 +104,20 @@ export class LinuxKernel implements Kernel {
     }
   }
 
-  private execPlan(
-    req: Omit<SpawnRequest, 'namespaces' | 'namespaceChild'>,
-  ): [string[], string[], string[], Omit<SpawnOptions, 'cloneFlags'>] {
+  private execPlan(req: Omit<SpawnRequest, 'namespaces' | 'namespaceChild'>): ExecPlan {
     const envPidIndex = req.envPidVar === undefined ? -1 : req.env.findIndex((e) => e.startsWith(`${req.envPidVar}=`));
-    return [
-      executableCandidates(req.file, req.env),
-      [...req.args],
-      [...req.env],
-      {
+    return {
+      candidates: executableCandidates(req.file, req.env),
+      argv: [...req.args],
+      envp: [...req.env],
+      options: {
         setsid: req.setsid,
         ttyFd: req.foregroundTty ?? -1,
         keepFds: [...req.inheritFds],
         envPidIndex,
         envPidName: req.envPidVar ?? '',
       },
-    ];
+    };
   }
 
   private cloneFlags(req: SpawnRequest): number {
@@ -281,17 +284,7 @@ export class LinuxKernel implements Kernel {
   }
 
   listDescendants(pid: number): number[] {
-    const out: number[] = [];
-    const queue = this.listChildren(pid);
-    const seen = new Set<number>();
-    while (queue.length > 0) {
-      const next = queue.shift()!;
-      if (seen.has(next)) continue;
-      seen.add(next);
-      out.push(next);
-      queue.push(...this.listChildren(next));
-    }
-    return out;
+    return walkDescendants((p) => this.listChildren(p), pid).map((d) => d.pid);
   }
 
   now(): number {

@@ -17,6 +17,7 @@
  */
 import {
   KernelError,
+  walkDescendants,
   type Kernel,
   type ProcessIdentity,
   type ReapResult,
@@ -292,14 +293,7 @@ export class SimKernel implements Kernel {
 
   /** Breadth first, so parents come before their children (as LinuxKernel walks /proc). */
   listDescendants(pid: number): number[] {
-    const out: number[] = [];
-    const queue = this.listChildren(pid);
-    while (queue.length > 0) {
-      const next = queue.shift()!;
-      out.push(next);
-      queue.push(...this.listChildren(next));
-    }
-    return out;
+    return walkDescendants((p) => this.listChildren(p), pid).map((d) => d.pid);
   }
 
   now(): number {
