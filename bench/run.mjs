@@ -22,6 +22,15 @@ import { renderChart } from './chart.mjs';
 import { fmtMs, fmtRatio, percentile, summarize } from './stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+// Node's start-up variables (src/environment.ts) change what Node does before the first
+// line of any script: NODE_EXTRA_CA_CERTS, set on some machines, makes Node 20 parse a
+// certificate bundle at every start (~35 ms here). pidone's launcher holds them aside,
+// a bare `node -e 0` would not, so left in place they would measure the machine, not
+// Node's floor. Every contender runs without them; the report says which were set.
+const NODE_STARTUP_VARS = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_V8_COVERAGE', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'];
+const REMOVED_FROM_ENV = NODE_STARTUP_VARS.filter((name) => process.env[name] !== undefined);
+for (const name of REMOVED_FROM_ENV) delete process.env[name];
 const ROOT = resolve(HERE, '..');
 
 // ---- options ----------------------------------------------------------------------
@@ -99,7 +108,7 @@ function checkTools(opts) {
   if (which('cc') === null) die('missing a C compiler (cc) for the helper programs: apt-get install gcc libc6-dev');
   if (!existsSync(opts.pidone)) die(`no pidone at ${opts.pidone}`);
   const root = resolve(dirname(opts.pidone), '..');
-  if (!existsSync(join(root, 'dist', 'boot.js')) || !existsSync(join(root, 'build', 'Release', 'pidone.node'))) {
+  if (!existsSync(join(root, 'dist', 'pidone.cjs')) || !existsSync(join(root, 'build', 'Release', 'pidone.node'))) {
     die(`pidone is not built in ${root}: run 'npm run install && npm run build' first`);
   }
   const needRoot = opts.only.some((f) => f === 3 || f === 6);
@@ -380,6 +389,8 @@ function tableMarkdown(res, opts) {
   const out = [];
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, Node ${process.version}, load average at start ${res.load.map((x) => x.toFixed(2)).join(' ')}`;
   out.push(`Run ${res.when}${opts.quick ? ' (--quick)' : ''}: ${machine}.`, '');
+  const removed = res.removedFromEnv ?? [];
+  out.push(`Every contender ran without Node's start-up variables${removed.length > 0 ? ` (set on this machine and removed: ${removed.join(', ')})` : ' (none was set)'}.`, '');
   const header = (cols) => [`| ${cols.join(' | ')} |`, `|${cols.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   if (res.fig1) {
     const node = res.fig1[0].median;
@@ -443,7 +454,7 @@ async function mainBench() {
     checkTools(opts);
     const raw = join(opts.out, 'raw');
     const bin = buildHelpers(join(raw, 'bin'));
-    res = { when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load: loadavg(), pidone: opts.pidone };
+    res = { when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load: loadavg(), pidone: opts.pidone, removedFromEnv: REMOVED_FROM_ENV };
     res.opts = { quick: opts.quick, startReps: opts.startReps, reapCount: opts.reapCount, reapReps: opts.reapReps, signals: opts.signals, memoryReaps: opts.memoryReaps, idle: opts.idle };
     const t0 = performance.now();
     const want = new Set(opts.only);

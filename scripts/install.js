@@ -1,7 +1,7 @@
 // pidone's npm install script: get a native addon that loads, or say clearly why not.
 //
 // node-gyp-build does the work, the standard way: it keeps a build or a prebuild
-// (prebuilds/linux-x64/node.napi.glibc.node, made by `npm run prebuild`) that loads,
+// (prebuilds/linux-x64/node.napi.glibc.node, made by `npm run build:prebuild`) that loads,
 // and runs `node-gyp rebuild` only when none does. In a source checkout (src/ is
 // there; the npm package has no src/) the addon is always compiled, so that changes
 // to native/ are never hidden behind an older build.
@@ -33,7 +33,12 @@ try {
 } catch (error) {
   failure = `node-gyp-build is missing (${error instanceof Error ? error.message : String(error)})`;
 }
-if (status === 0) process.exit(0);
+if (status === 0) {
+  // The package's dist/ is built: make V8's code cache for this Node (in a source
+  // checkout, `npm run build` makes it after compiling).
+  if (!sourceCheckout) spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });
+  process.exit(0);
+}
 
 function shippedPrebuilds() {
   const dir = join(root, 'prebuilds');

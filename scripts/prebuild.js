@@ -1,4 +1,4 @@
-// `npm run prebuild`: build the addon for this platform with prebuildify, into
+// `npm run build:prebuild`: build the addon for this platform with prebuildify, into
 // prebuilds/<platform>-<arch>/node.napi.<libc>.node, where node-gyp-build (the install
 // script) and the loader (src/kernel/linux/loader.ts) find it.
 //
@@ -10,7 +10,7 @@
 // deletes and rewrites build/, and tests running meanwhile load build/Release.
 // Prebuilds are not committed; CI makes them before `npm pack` (.ci/run).
 //
-// Run it through npm (`npm run prebuild`), which hands node-gyp the npm config
+// Run it through npm (`npm run build:prebuild`), which hands node-gyp the npm config
 // (nodedir, for instance) as npm_config_* variables.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';

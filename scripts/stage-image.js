@@ -39,7 +39,7 @@ function addonPath() {
   return found;
 }
 
-if (!existsSync(join(root, 'dist', 'boot.js'))) {
+if (!existsSync(join(root, 'dist', 'pidone.cjs'))) {
   process.stderr.write("stage-image: dist/ is not built; run 'npm run build' first\n");
   process.exit(1);
 }

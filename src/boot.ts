@@ -8,7 +8,13 @@
 import { LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon } from './kernel/linux/loader.js';
 
-export async function boot(argv: readonly string[]): Promise<never> {
+/** What the launcher (bin/pidone) did before pidone's code ran, for the debug log. */
+export interface LaunchInfo {
+  /** V8's code cache for dist/pidone.cjs: used, rejected by V8 (another Node), or none for this build. */
+  readonly codeCache?: 'used' | 'rejected' | 'none';
+}
+
+export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Promise<never> {
   // Read before anything else: --pdeathsig compares it with getppid() later.
   const initialPpid = process.ppid;
   let kernel: LinuxKernel | Error;
@@ -21,5 +27,5 @@ export async function boot(argv: readonly string[]): Promise<never> {
     kernel = error instanceof Error ? error : new Error(String(error));
   }
   const { main } = await import('./main.js');
-  return main(argv, kernel, initialPpid);
+  return main(argv, kernel, initialPpid, launch);
 }

@@ -16,6 +16,7 @@ import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-ker
 import { packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
 import { childEnvironment } from './environment.js';
+import type { LaunchInfo } from './boot.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -112,7 +113,12 @@ async function parseCommandLine(argv: readonly string[]): Promise<{ config: Conf
 /** How a compat mode reports a command it cannot run. */
 type CompatReporter = NonNullable<InitOptions['execFailure']>;
 
-export async function main(argv: readonly string[], kernel: LinuxKernel | Error, initialPpid: number): Promise<never> {
+export async function main(
+  argv: readonly string[],
+  kernel: LinuxKernel | Error,
+  initialPpid: number,
+  launch: LaunchInfo = {},
+): Promise<never> {
   const fast = fastPathCommand(argv);
   let { config, compat } = fast ? { config: defaultConfig(fast), compat: null } : await parseCommandLine(argv);
   if (kernel instanceof Error) {
@@ -131,6 +137,9 @@ export async function main(argv: readonly string[], kernel: LinuxKernel | Error,
   }
 
   const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid });
+  if (launch.codeCache !== undefined && logger.isLevelEnabled('debug')) {
+    logger.debug({ codeCache: launch.codeCache }, 'launched');
+  }
   const init = new Init(kernel, config, logger, {
     env,
     reportError: (line) => writeStderr(`${line}\n`),

@@ -3,7 +3,7 @@
  * empty directory, then `npx pidone -- sh -c 'exit 3'`.
  *
  * - without a compiler (cc, c++, g++, make, python3 really absent from PATH): the
- *   shipped prebuild (prebuilds/linux-x64, made by `npm run prebuild`) is used;
+ *   shipped prebuild (prebuilds/linux-x64, made by `npm run build:prebuild`) is used;
  * - with a compiler, from source (--build-from-source): node-gyp builds the addon
  *   from the shipped native/ and binding.gyp;
  * - with neither (a tarball without prebuilds, no compiler): the install fails with
@@ -88,13 +88,13 @@ function npmInstall(dir: string, env: NodeJS.ProcessEnv, tgz: string, ...flags: 
 }
 
 beforeAll(() => {
-  for (const f of ['dist/index.js', 'dist/boot.js', 'dist/kernel/sim/index.js']) {
+  for (const f of ['dist/index.js', 'dist/pidone.cjs', 'dist/kernel/sim/index.js']) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run 'npm run build' before the package tests`);
   }
   // .ci/run builds the prebuild before the tests; build it here when it is missing.
   if (!existsSync(PREBUILD_DIR) || !readdirSync(PREBUILD_DIR).some((f) => f.endsWith('.node'))) {
-    const r = spawnSync('npm', ['run', 'prebuild'], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm run prebuild failed:\n${r.stdout}\n${r.stderr}`);
+    const r = spawnSync('npm', ['run', 'build:prebuild'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run build:prebuild failed:\n${r.stdout}\n${r.stderr}`);
   }
   work = mkdtempSync(join(tmpdir(), 'pidone-pack-'));
   const r = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT, cleanEnv());
@@ -114,6 +114,8 @@ describe('npm package', () => {
     for (const needed of [
       'package.json',
       'bin/pidone',
+      'bin/package.json',
+      'dist/pidone.cjs',
       'dist/boot.js',
       'dist/index.js',
       'dist/index.d.ts',
@@ -122,6 +124,7 @@ describe('npm package', () => {
       'binding.gyp',
       'native/addon.cc',
       'scripts/install.js',
+      'scripts/code-cache.mjs',
     ]) {
       expect(paths).toContain(needed);
     }
@@ -156,6 +159,11 @@ describe('npm package', () => {
 
     const version = run(join(dir, 'node_modules', '.bin', 'pidone'), ['--version'], dir, env);
     expect(version.stdout.trim()).toMatch(/^pidone \d+\.\d+\.\d+/);
+
+    // The install script made V8's code cache for this Node, and the launcher uses it.
+    const debug = run(join(dir, 'node_modules', '.bin', 'pidone'), ['-vv', '--log-format', 'json', '--', 'true'], dir, env);
+    expect(debug.status, debug.stderr).toBe(0);
+    expect(debug.stderr).toContain('"codeCache":"used"');
   }, 60_000);
 
   it('installs and runs with a compiler, building the addon from source', () => {

@@ -38,6 +38,15 @@ describe('child environment', () => {
     });
     expect(env).toEqual(['PATH=/bin', 'NODE_OPTIONS=--require ./tracer.js']);
   });
+  it('restores every Node start-up variable the launcher held aside, over a value set since', () => {
+    const env = childEnvironment({
+      NODE_EXTRA_CA_CERTS: '/from/pidone.pem',
+      PIDONE_SAVED_NODE_EXTRA_CA_CERTS: '/etc/ssl/user.pem',
+      PIDONE_SAVED_NODE_V8_COVERAGE: '/cov',
+      PIDONE_SAVED_NODE_CHANNEL_FD: '3',
+    });
+    expect(env).toEqual(['NODE_EXTRA_CA_CERTS=/etc/ssl/user.pem', 'NODE_V8_COVERAGE=/cov', 'NODE_CHANNEL_FD=3']);
+  });
   it('passes everything else through', () => {
     expect(childEnvironment({ A: '1', NODE_OPTIONS: '--x' })).toEqual(['A=1', 'NODE_OPTIONS=--x']);
   });

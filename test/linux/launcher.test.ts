@@ -1,0 +1,148 @@
+/**
+ * The launcher (bin/pidone) and what it hands to Node: the Node start-up variables it
+ * holds aside for the child, the one-file bundle it runs and V8's code cache for it.
+ * Run as an ordinary process (no namespace needed): the launcher does the same as PID 1.
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NODE_STARTUP_VARS } from '../../src/environment.js';
+import { PIDONE, ROOT } from '../helpers/paths.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pidone-launcher-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** pidone, run to the end; env is added to this process's environment minus the Node start-up variables. */
+function run(args: string[], env: NodeJS.ProcessEnv = {}, launcher = PIDONE) {
+  const base = { ...process.env };
+  for (const name of NODE_STARTUP_VARS) delete base[name];
+  return spawnSync(launcher, args, { env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+function logLines(stderr: string): Array<Record<string, unknown>> {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('Node start-up variables: for the child, not for pidone', () => {
+  it('the launcher and src/environment.ts hold aside the same variables', () => {
+    const launcher = readFileSync(PIDONE, 'utf8');
+    const list = /^for name in ([A-Z0-9_ ]+); do$/m.exec(launcher)?.[1]?.split(' ');
+    expect(list).toEqual([...NODE_STARTUP_VARS]);
+  });
+
+  it('NODE_EXTRA_CA_CERTS reaches the child unchanged; pidone neither loads it nor warns about it', () => {
+    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_EXTRA_CA_CERTS"'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('/nonexistent/ca.pem\n');
+    // Node warns "Ignoring extra certs from ..." on its stderr when it loads a missing file.
+    expect(r.stderr).toBe('');
+  });
+
+  it('NODE_V8_COVERAGE reaches the child; pidone writes no coverage of its own', () => {
+    const dir = tempDir();
+    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_V8_COVERAGE"'], { NODE_V8_COVERAGE: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${dir}\n`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a Node parent's IPC channel (fork) reaches a Node child through pidone", async () => {
+    const childScript = "process.send({ hello: 1 }); process.on('message', (m) => { process.send({ echo: m }); process.disconnect(); });";
+    const env = { ...process.env };
+    for (const name of NODE_STARTUP_VARS) delete env[name];
+    const pidone = fork(PIDONE, ['--', process.execPath, '-e', childScript], {
+      execPath: '/bin/sh',
+      execArgv: [],
+      env,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    pidone.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const messages: unknown[] = [];
+    pidone.on('message', (m: { hello?: number }) => {
+      messages.push(m);
+      if (m.hello) pidone.send('ping');
+    });
+    const code = await new Promise<number | null>((resolve) => pidone.on('exit', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(messages).toEqual([{ hello: 1 }, { echo: 'ping' }]);
+  });
+});
+
+describe('the bundle and its code cache', () => {
+  /** A copy of the package (bin/ and dist/; the addon and node_modules linked) to break things in. */
+  function copyOfPackage(): string {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    symlinkSync(join(ROOT, 'build'), join(dir, 'build'));
+    return dir;
+  }
+
+  function codeCacheOf(stderr: string): unknown {
+    return logLines(stderr).find((l) => l['msg'] === 'launched')?.['codeCache'];
+  }
+
+  it('the build makes a code cache this Node accepts', () => {
+    expect(existsSync(join(ROOT, 'dist', 'pidone.cjs.cache'))).toBe(true);
+    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7']);
+    expect(r.status).toBe(7);
+    expect(codeCacheOf(r.stderr)).toBe('used');
+  });
+
+  it('a cache for another build is not used, and pidone runs as usual', () => {
+    const dir = copyOfPackage();
+    const cache = join(dir, 'dist', 'pidone.cjs.cache');
+    const bytes = readFileSync(cache);
+    bytes.write('0'.repeat(32), 0, 'latin1');
+    writeFileSync(cache, bytes);
+    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
+    expect(r.status).toBe(7);
+    expect(codeCacheOf(r.stderr)).toBe('none');
+  });
+
+  it('a corrupt cache for this build is rejected by V8, and pidone runs as usual', () => {
+    const dir = copyOfPackage();
+    const cache = join(dir, 'dist', 'pidone.cjs.cache');
+    const bytes = readFileSync(cache);
+    bytes.fill(0x5a, 32);
+    writeFileSync(cache, bytes);
+    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
+    expect(r.status).toBe(7);
+    expect(codeCacheOf(r.stderr)).toBe('rejected');
+  });
+
+  it('no cache: pidone compiles and runs', () => {
+    const dir = copyOfPackage();
+    rmSync(join(dir, 'dist', 'pidone.cjs.cache'));
+    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
+    expect(r.status).toBe(7);
+    expect(codeCacheOf(r.stderr)).toBe('none');
+  });
+
+  it('no bundle: one line that says what is missing and what to run, exit 1, nothing spawned', () => {
+    const dir = copyOfPackage();
+    rmSync(join(dir, 'dist', 'pidone.cjs'));
+    const marker = join(dir, 'spawned');
+    const r = run(['--', 'touch', marker], {}, join(dir, 'bin', 'pidone'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`pidone: cannot read ${join(dir, 'dist', 'pidone.cjs')} (ENOENT): run 'npm run build' in ${dir}\n`);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
