@@ -106,35 +106,37 @@ describe('the bundle and its code cache', () => {
     expect(codeCacheOf(r.stderr)).toBe('used');
   });
 
-  it('a cache for another build is not used, and pidone runs as usual', () => {
-    const dir = copyOfPackage();
-    const cache = join(dir, 'dist', 'pidone.cjs.cache');
-    const bytes = readFileSync(cache);
-    bytes.write('0'.repeat(32), 0, 'latin1');
-    writeFileSync(cache, bytes);
-    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
-    expect(r.status).toBe(7);
-    expect(codeCacheOf(r.stderr)).toBe('none');
-  });
-
-  it('a corrupt cache for this build is rejected by V8, and pidone runs as usual', () => {
-    const dir = copyOfPackage();
-    const cache = join(dir, 'dist', 'pidone.cjs.cache');
-    const bytes = readFileSync(cache);
-    bytes.fill(0x5a, 32);
-    writeFileSync(cache, bytes);
-    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
-    expect(r.status).toBe(7);
-    expect(codeCacheOf(r.stderr)).toBe('rejected');
-  });
-
-  it('no cache: pidone compiles and runs', () => {
-    const dir = copyOfPackage();
-    rmSync(join(dir, 'dist', 'pidone.cjs.cache'));
-    const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
-    expect(r.status).toBe(7);
-    expect(codeCacheOf(r.stderr)).toBe('none');
-  });
+  /** The cache broken three ways: pidone runs as usual and says which. */
+  const brokenCaches: Array<[string, (cache: string) => void, string]> = [
+    [
+      'a cache for another build is not used',
+      (cache) => {
+        const bytes = readFileSync(cache);
+        bytes.write('0'.repeat(32), 0, 'latin1');
+        writeFileSync(cache, bytes);
+      },
+      'none',
+    ],
+    [
+      'a corrupt cache for this build is rejected by V8',
+      (cache) => {
+        const bytes = readFileSync(cache);
+        bytes.fill(0x5a, 32);
+        writeFileSync(cache, bytes);
+      },
+      'rejected',
+    ],
+    ['no cache: pidone compiles', (cache) => rmSync(cache), 'none'],
+  ];
+  for (const [name, breakCache, expected] of brokenCaches) {
+    it(`${name}, and pidone runs as usual`, () => {
+      const dir = copyOfPackage();
+      breakCache(join(dir, 'dist', 'pidone.cjs.cache'));
+      const r = run(['-vv', '--log-format', 'json', '--', 'sh', '-c', 'exit 7'], {}, join(dir, 'bin', 'pidone'));
+      expect(r.status).toBe(7);
+      expect(codeCacheOf(r.stderr)).toBe(expected);
+    });
+  }
 
   it('no bundle: one line that says what is missing and what to run, exit 1, nothing spawned', () => {
     const dir = copyOfPackage();
