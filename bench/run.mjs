@@ -17,21 +17,30 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { renderChart } from './chart.mjs';
 import { fmtMs, fmtRatio, percentile, summarize } from './stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-// Node's start-up variables (src/environment.ts) change what Node does before the first
-// line of any script: NODE_EXTRA_CA_CERTS, set on some machines, makes Node 20 parse a
-// certificate bundle at every start (~35 ms here). pidone's launcher holds them aside,
-// a bare `node -e 0` would not, so left in place they would measure the machine, not
-// Node's floor. Every contender runs without them; the report says which were set.
-const NODE_STARTUP_VARS = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_V8_COVERAGE', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'];
-const REMOVED_FROM_ENV = NODE_STARTUP_VARS.filter((name) => process.env[name] !== undefined);
-for (const name of REMOVED_FROM_ENV) delete process.env[name];
 const ROOT = resolve(HERE, '..');
+
+/**
+ * Node's start-up variables (NODE_STARTUP_VARS in src/environment.ts) change what Node
+ * does before the first line of any script: NODE_EXTRA_CA_CERTS, set on some machines,
+ * makes Node 20 parse a certificate bundle at every start (~35 ms here). pidone's
+ * launcher holds them aside, a bare `node -e 0` would not, so left in place they would
+ * measure the machine, not Node's floor. Every contender runs without them; returns
+ * the ones that were set, for the report.
+ */
+async function removeNodeStartupVars() {
+  const module = join(ROOT, 'dist', 'environment.js');
+  if (!existsSync(module)) die(`${module} is missing: run 'npm run build' first`);
+  const { NODE_STARTUP_VARS } = await import(pathToFileURL(module).href);
+  const removed = NODE_STARTUP_VARS.filter((name) => process.env[name] !== undefined);
+  for (const name of removed) delete process.env[name];
+  return removed;
+}
 
 // ---- options ----------------------------------------------------------------------
 
@@ -366,22 +375,20 @@ async function figureMemory(opts, bin) {
   );
   await sleep(3000);
   const before = runs.map((x) => memory(x.pid));
-  const results = await Promise.all(
-    runs.map(async (x) => {
-      x.proc.stdin.write('go\n');
-      return (await x.next()).split(' ').map(Number);
-    }),
-  );
+  /** One round of reaps in every init at once; each helper's "total_ns tail_ns". */
+  const round = () =>
+    Promise.all(
+      runs.map(async (x) => {
+        x.proc.stdin.write('go\n');
+        return (await x.next()).split(' ').map(Number);
+      }),
+    );
+  const results = await round();
   await sleep(3000);
   const after = runs.map((x) => memory(x.pid));
   // A second round of as many: a heap that grew once to its working size (V8 writing
   // through its young generation, the code it compiled) stays put; a leak grows again.
-  await Promise.all(
-    runs.map(async (x) => {
-      x.proc.stdin.write('go\n');
-      await x.next();
-    }),
-  );
+  await round();
   await sleep(3000);
   const afterSecond = runs.map((x) => memory(x.pid));
   for (const x of runs) x.proc.stdin.end();
@@ -473,7 +480,7 @@ async function mainBench() {
     checkTools(opts);
     const raw = join(opts.out, 'raw');
     const bin = buildHelpers(join(raw, 'bin'));
-    res = { when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load: loadavg(), pidone: opts.pidone, removedFromEnv: REMOVED_FROM_ENV };
+    res = { when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load: loadavg(), pidone: opts.pidone, removedFromEnv: await removeNodeStartupVars() };
     res.opts = { quick: opts.quick, startReps: opts.startReps, reapCount: opts.reapCount, reapReps: opts.reapReps, signals: opts.signals, memoryReaps: opts.memoryReaps, idle: opts.idle };
     const t0 = performance.now();
     const want = new Set(opts.only);

@@ -137,9 +137,7 @@ export async function main(
   }
 
   const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid });
-  if (launch.codeCache !== undefined && logger.isLevelEnabled('debug')) {
-    logger.debug({ codeCache: launch.codeCache }, 'launched');
-  }
+  if (launch.codeCache !== undefined) logger.debug({ codeCache: launch.codeCache }, 'launched');
   const init = new Init(kernel, config, logger, {
     env,
     reportError: (line) => writeStderr(`${line}\n`),

@@ -22,11 +22,16 @@ function tempDir(): string {
   return dir;
 }
 
-/** pidone, run to the end; env is added to this process's environment minus the Node start-up variables. */
+/** This process's environment without the Node start-up variables, plus `extra`. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of NODE_STARTUP_VARS) delete env[name];
+  return { ...env, ...extra };
+}
+
+/** pidone, run to the end, in cleanEnv(env). */
 function run(args: string[], env: NodeJS.ProcessEnv = {}, launcher = PIDONE) {
-  const base = { ...process.env };
-  for (const name of NODE_STARTUP_VARS) delete base[name];
-  return spawnSync(launcher, args, { env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(launcher, args, { env: cleanEnv(env), encoding: 'utf8', timeout: 30_000 });
 }
 
 function logLines(stderr: string): Array<Record<string, unknown>> {
@@ -61,12 +66,10 @@ describe('Node start-up variables: for the child, not for pidone', () => {
 
   it("a Node parent's IPC channel (fork) reaches a Node child through pidone", async () => {
     const childScript = "process.send({ hello: 1 }); process.on('message', (m) => { process.send({ echo: m }); process.disconnect(); });";
-    const env = { ...process.env };
-    for (const name of NODE_STARTUP_VARS) delete env[name];
     const pidone = fork(PIDONE, ['--', process.execPath, '-e', childScript], {
       execPath: '/bin/sh',
       execArgv: [],
-      env,
+      env: cleanEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';
