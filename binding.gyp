@@ -13,7 +13,8 @@
         "native/process.cc",
         "native/prctl.cc",
         "native/pidfd.cc",
-        "native/tty.cc"
+        "native/tty.cc",
+        "native/bytes.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

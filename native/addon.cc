@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pidone::init_prctl(env, exports);
   pidone::init_pidfd(env, exports);
   pidone::init_tty(env, exports);
+  pidone::init_bytes(env, exports);
   return exports;
 }
 

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 
+#include "bytes.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -26,7 +28,10 @@ std::vector<std::string> string_array(Napi::Env env, Napi::Value value, const ch
   for (uint32_t i = 0; i < array.Length(); i++) {
     Napi::Value item = array.Get(i);
     if (!item.IsString()) throw Napi::TypeError::New(env, std::string("spawn: ") + what + " must hold strings");
-    std::string s = item.As<Napi::String>().Utf8Value();
+    // The bytes the string stands for: the argv and environ pidone was given reach
+    // here as strings with their non-UTF-8 bytes escaped (bytes.h), and leave as those
+    // bytes.
+    std::string s = string_to_bytes(item.As<Napi::String>());
     if (s.find('\0') != std::string::npos) {
       throw Napi::TypeError::New(env, std::string("spawn: ") + what + " must not contain NUL bytes");
     }

@@ -10,4 +10,5 @@ void init_process(Napi::Env env, Napi::Object exports);
 void init_prctl(Napi::Env env, Napi::Object exports);
 void init_pidfd(Napi::Env env, Napi::Object exports);
 void init_tty(Napi::Env env, Napi::Object exports);
+void init_bytes(Napi::Env env, Napi::Object exports);
 }  // namespace pidone

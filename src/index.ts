@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, defaultConfig, parseArgs, type Config } from './config.js';
-import { childEnvironment } from './environment.js';
+import { childEnvironment, decodeEntries } from './environment.js';
 import { Init, type NamespaceInit } from './init.js';
 import type { Kernel } from './kernel/kernel.js';
 import { LinuxKernel } from './kernel/linux/linux-kernel.js';
@@ -33,7 +33,9 @@ import { isPidoneItself, pidNamespaceOuter } from './main.js';
 export interface RunInitCommon {
   /**
    * The child's environment: an object like `process.env`, or `NAME=value` strings.
-   * Default: `process.env` (less the variables pidone's launcher sets for itself).
+   * Default: the process's own environment, exactly as environ(7) holds it (bytes
+   * that are not UTF-8, duplicate names and entries without '=' included), less the
+   * variables pidone's launcher sets for itself.
    */
   readonly env?: NodeJS.ProcessEnv | readonly string[];
   /**
@@ -96,9 +98,22 @@ export function resolveConfig(options: RunInitOptions): Config {
 }
 
 function environment(env: RunInitCommon['env']): string[] {
-  if (env === undefined) return childEnvironment(process.env);
+  if (env === undefined || env === process.env) return childEnvironment(processEnvironment());
   if (Array.isArray(env)) return [...(env as readonly string[])];
   return childEnvironment(env as NodeJS.ProcessEnv);
+}
+
+/**
+ * The process's environment as environ(7) holds it, as bytes (src/environment.ts):
+ * every entry in order, read in one pass. Without the addon (a SimKernel where none is
+ * built), what `process.env` holds.
+ */
+function processEnvironment(): NodeJS.ProcessEnv | string[] {
+  try {
+    return decodeEntries(loadAddon().environ());
+  } catch {
+    return process.env;
+  }
 }
 
 /**

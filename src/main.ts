@@ -13,9 +13,9 @@ import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
 import type { ParseResult } from './config.js';
 import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
-import { packageRoot } from './kernel/linux/loader.js';
+import { loadAddon, packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
-import { childEnvironment } from './environment.js';
+import { childEnvironment, decodeEntries, exactArguments, stringToBytes } from './environment.js';
 import type { LaunchInfo } from './boot.js';
 
 export function version(): string {
@@ -23,24 +23,41 @@ export function version(): string {
   return pkg.version;
 }
 
-/** True when `command` resolves to this very pidone (its launcher script). */
+/**
+ * True when `command` resolves to this very pidone (its launcher script). Paths are
+ * compared as bytes (src/environment.ts): the command may not be UTF-8.
+ */
 export function isPidoneItself(command: string, env: readonly string[]): boolean {
   const self = [join(packageRoot(), 'bin', 'pidone'), process.argv[1]].flatMap((p) => {
     try {
-      return p ? [realpathSync(p)] : [];
+      return p ? [realpathSync(p, { encoding: 'buffer' })] : [];
     } catch {
       return [];
     }
   });
   for (const candidate of executableCandidates(command, env)) {
     try {
-      if (!statSync(candidate).isFile()) continue;
-      return self.includes(realpathSync(candidate));
+      const path = stringToBytes(candidate);
+      if (!statSync(path).isFile()) continue;
+      const real = realpathSync(path, { encoding: 'buffer' });
+      return self.some((s) => s.equals(real));
     } catch {
       continue;
     }
   }
   return false;
+}
+
+/**
+ * pidone's arguments and environment as the bytes it was given, not as Node decoded
+ * them (src/environment.ts says how bytes travel in strings): the command, its
+ * arguments and the child's environment reach the child unchanged, and reading the
+ * environment is one pass over environ(7). Without the addon, what Node decoded.
+ */
+function processArgsAndEnvironment(argv: readonly string[], kernel: LinuxKernel | Error): { argv: string[]; env: string[] } {
+  if (kernel instanceof Error) return { argv: [...argv], env: [] };
+  const addon = loadAddon();
+  return { argv: exactArguments(argv, decodeEntries(addon.argv())), env: decodeEntries(addon.environ()) };
 }
 
 function exit(code: number): never {
@@ -114,18 +131,20 @@ async function parseCommandLine(argv: readonly string[]): Promise<{ config: Conf
 type CompatReporter = NonNullable<InitOptions['execFailure']>;
 
 export async function main(
-  argv: readonly string[],
+  nodeArgv: readonly string[],
   kernel: LinuxKernel | Error,
   initialPpid: number,
   launch: LaunchInfo = {},
 ): Promise<never> {
+  const exact = processArgsAndEnvironment(nodeArgv, kernel);
+  const argv = exact.argv;
   const fast = fastPathCommand(argv);
   let { config, compat } = fast ? { config: defaultConfig(fast), compat: null } : await parseCommandLine(argv);
   if (kernel instanceof Error) {
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
   }
-  const env = childEnvironment(process.env);
+  const env = childEnvironment(exact.env);
   let namespaceInit: NamespaceInit | undefined;
   if (config.pidNamespace) {
     ({ config, namespaceInit } = pidNamespaceOuter(argv, config, env));

@@ -43,12 +43,24 @@ export interface NativeAddon {
   watchSignals(callback: (batch: number[]) => void): void;
   unwatchSignals(): void;
 
-  /** fork + exec over `candidates` (execvp rules); returns the pid once exec succeeded. */
+  /**
+   * fork + exec over `candidates` (execvp rules); returns the pid once exec succeeded.
+   * Strings are bytes as src/environment.ts carries them: U+DC80..U+DCFF are the bytes
+   * 0x80..0xFF that were not UTF-8 (native/bytes.h).
+   */
   spawn(candidates: string[], argv: string[], envp: string[], options: SpawnOptions): number;
   /** Take over the pre-forked first child of this namespace; returns its pid once it exec'd. */
   adoptPreforked(goFd: number, adoptFd: number): number;
   /** waitpid(-1, WNOHANG) loop: statuses are [pid, signaled ? 1 : 0, code | signo, core] * n. */
   reap(): { statuses: number[]; noChildren: boolean };
+
+  /**
+   * This process's argv (Node's own options and the script included) and environ(7),
+   * as the bytes they are: each entry followed by a NUL, in order (src/environment.ts
+   * decodeEntries reads them).
+   */
+  argv(): Buffer;
+  environ(): Buffer;
 
   /** [pid, ppid, pgid, sid] */
   ids(): [number, number, number, number];
