@@ -123,6 +123,11 @@ export interface ReceivedSignal {
   readonly fromSelf: number;
 }
 
+/**
+ * The strings of a SpawnRequest stand for bytes (execve(2) takes bytes, not text): a
+ * lone surrogate U+DC80..U+DCFF is the byte 0x80..0xFF that was not part of valid UTF-8
+ * in what pidone was given (src/environment.ts). LinuxKernel execs those bytes.
+ */
 export interface SpawnRequest {
   /** The command as given: a path (contains '/') or a name looked up in PATH. */
   readonly file: string;

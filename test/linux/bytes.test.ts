@@ -7,12 +7,15 @@
  * argv and an environment read byte for byte from files) and the command is the
  * showbytes fixture, which prints its argv and environ as hex.
  */
+import { isUtf8 } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, PIDONE } from '../helpers/paths.js';
+import { bytesToString, decodeEntries, stringToBytes } from '../../src/environment.js';
+import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, type Mode } from '../helpers/run-pidone.js';
 
@@ -52,6 +55,8 @@ function runRaw(argv: Buffer[], env: Buffer[], options: { cwd: string; bulk?: nu
     encoding: 'latin1',
     maxBuffer: 256 << 20,
     timeout: options.timeoutMs ?? 30_000,
+    // pidone catches SIGTERM: only SIGKILL ends one that is still reading its environment.
+    killSignal: 'SIGKILL',
   });
   expect(result.error, `rawexec: ${String(result.error)}; stderr: ${result.stderr}`).toBeUndefined();
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
@@ -169,6 +174,14 @@ describe('the environment, entry for entry', () => {
     ]));
   });
 
+  it('runInit() from a Node program: its default env is environ, entry for entry', () => {
+    const dir = tempDir();
+    const env = [b('A=1'), b('NOEQ'), b('A=2'), b('my-var=3'), bytes('BINARY=', [0xe9, 0xff])];
+    const program = `import('${join(ROOT, 'dist', 'index.js')}').then(async ({ runInit }) => process.exit(await runInit({ command: ['${fixture('showbytes')}'] })))`;
+    const seen = runRaw([b(process.execPath), b('-e'), b(program)], env, { cwd: dir });
+    expect(text(seen.env)).toEqual(text(env));
+  });
+
   it("through the shell launcher: its own shell variables leave the child's variables of the same names alone", () => {
     const dir = tempDir();
     const env = ['f', 'fd', 'fds', 'flags', 'name', '_'].map((n) => b(`${n}=the user's ${n}`));
@@ -196,4 +209,25 @@ describe('the environment, entry for entry', () => {
       if (!seen.env[i + 1]!.equals(b(`B${i}=x`))) expect(seen.env[i + 1]!.toString('latin1')).toBe(`B${i}=x`);
     }
   }, 60_000);
+});
+
+describe('bytes in strings (src/environment.ts)', () => {
+  it('decoding any bytes and encoding the string gives back the same bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (raw) => {
+        const s = bytesToString(raw);
+        expect(stringToBytes(s).equals(Buffer.from(raw))).toBe(true);
+        // Valid UTF-8 reads as Node reads it.
+        if (isUtf8(raw)) expect(s).toBe(Buffer.from(raw).toString('utf8'));
+        else expect(s).toMatch(/[\uDC80-\uDCFF]/);
+      }),
+      { numRuns: 5000, seed: 7 },
+    );
+  });
+
+  it('NUL-terminated entries, UTF-8 or not', () => {
+    expect(decodeEntries(bytes('A=1', [0], 'B=', [0xe9, 0]))).toEqual(['A=1', 'B=\udce9']);
+    expect(decodeEntries(bytes('A=é', [0], 'NOEQ', [0]))).toEqual(['A=é', 'NOEQ']);
+    expect(decodeEntries(Buffer.alloc(0))).toEqual([]);
+  });
 });
