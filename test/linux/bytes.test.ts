@@ -92,7 +92,7 @@ const ARGUMENTS = [
 ];
 
 // Values that are not text (no NUL: an environment entry cannot hold one), with names
-// the shell launcher keeps (docs/usage.md, "Environment").
+// the shell launcher keeps (docs/usage.md, "What the child gets, byte for byte").
 const VARIABLES = [
   bytes('BINARY=', [0xe9, 0x01, 0x7f, 0x80, 0xff]),
   bytes('SURROGATE=', [0xed, 0xa0, 0x80]),
@@ -194,7 +194,7 @@ describe('the environment, entry for entry', () => {
   // a scan of environ each (getenv(3)): 80,000 variables took 7.8 s, and 200,000 would
   // take about 50 s; linear, 200,000 take about a second. Node runs pidone directly:
   // the shell launcher's own start-up (dash's variable table) is not pidone's, and is
-  // quadratic in its own right (docs/usage.md, "Environment").
+  // quadratic in its own right (docs/usage.md, "What the child gets, byte for byte").
   it('200,000 variables: pidone starts, and the child gets every one, in order, well within the timeout', () => {
     const dir = tempDir();
     const count = 200_000;
