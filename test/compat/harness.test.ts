@@ -352,6 +352,33 @@ for (const tool of ['tini', 'dumb-init'] as const) {
   }
 }
 
+/**
+ * Help, version and usage errors, byte for byte: the same arguments to Debian's tool
+ * and to a link to pidone named after it, both called by their full path (the tools
+ * print argv[0]); the link's directory is put in place of /usr/bin, and tini's pid in
+ * its FATAL lines is normalised.
+ */
+const CLI_TEXTS: Readonly<Record<Tool, readonly (readonly string[])[]>> = {
+  tini: [['--version'], ['-h'], ['-s', '-h'], [], ['--'], ['-s'], ['-x'], ['--bogus'], ['-e'], ['-p', 'TERM', 'true'], ['-e', '256', 'true'], ['--version', 'true']],
+  'dumb-init': [['--version'], ['-V'], ['-h'], ['--help'], ['--he'], [], ['-c'], ['-x', 'true'], ['--bogus'], ['--ver'], ['--help=x'], ['-r'], ['-r', '99:1', 'true'], ['-r', 'TERM:1']],
+};
+
+describe('compat harness: help, version and usage errors, byte for byte', () => {
+  for (const tool of ['tini', 'dumb-init'] as const) {
+    it.each(CLI_TEXTS[tool].map((args) => [args.join(' ') || '(no arguments)', args] as const))(`${tool} %s`, (_, args) => {
+      if (!peerAvailable(tool)) return;
+      const run = (path: string) => {
+        const r = spawnSync(path, [...args], { encoding: 'utf8', env: baseEnv() });
+        const normal = (text: string) => text.split(join(linkDir, tool)).join(PEERS[tool]).replace(/^\[FATAL tini \(\d+\)\]/gm, '[FATAL tini (PID)]');
+        return { status: r.status, stdout: normal(r.stdout), stderr: normal(r.stderr) };
+      };
+      const theirs = run(PEERS[tool]);
+      expect(theirs.stdout + theirs.stderr).not.toBe('');
+      expect(run(join(linkDir, tool))).toEqual(theirs);
+    });
+  }
+});
+
 describe('compat harness: docker info reads tini mode’s --version', () => {
   const versionOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { ...baseEnv(), ...env } });
