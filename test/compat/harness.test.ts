@@ -432,6 +432,35 @@ describe('compat harness: choosing the mode', () => {
     expect(r.stderr).toMatch(/PIDONE_COMPAT: 'tiny' is not one of tini, dumb-init, none/);
   });
 
+  it('PIDONE_LOG_FORMAT=json: pidone’s own JSON lines in a compat mode, not the tool’s', () => {
+    const r = run([join(linkDir, 'tini'), '-s', '-w', '--', 'sh', '-c', '(sleep 0.1 &); sleep 0.5; exit 4'], { PIDONE_LOG_FORMAT: 'json' });
+    expect(r.status, r.stderr).toBe(4);
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
+    expect(events).toContainEqual(expect.objectContaining({ msg: 'reaped orphan', level: 'warn' }));
+    expect(r.stderr).not.toMatch(/tini \(/);
+    const plain = run([join(linkDir, 'tini'), '-s', '-w', '--', 'sh', '-c', '(sleep 0.1 &); sleep 0.5; exit 4']);
+    expect(plain.stderr).toMatch(/^\[WARN  tini \(\d+\)\] Reaped zombie process with pid=\d+\n$/);
+  });
+
+  it('a bad PIDONE_LOG_FORMAT in a compat mode: exit 2, naming it, nothing run', () => {
+    const r = run([join(linkDir, 'dumb-init'), 'true'], { PIDONE_LOG_FORMAT: 'tini' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("pidone: PIDONE_LOG_FORMAT: 'tini' is not one of json, pretty\n");
+  });
+
+  it.each(['tini', 'dumb-init'] as const)(
+    'telling pidone from %s: `--compat none --version` prints pidone’s version; the real tool rejects it',
+    (tool) => {
+      const ours = run([join(linkDir, tool), '--compat', 'none', '--version']);
+      expect(ours.status).toBe(0);
+      expect(ours.stdout).toMatch(/^pidone \d+\.\d+\.\d+\S*\n$/);
+      if (!peerAvailable(tool)) return;
+      const theirs = run([PEERS[tool], '--compat', 'none', '--version']);
+      expect(theirs.status).toBe(1);
+      expect(theirs.stdout).not.toMatch(/pidone/);
+    },
+  );
+
   it('--compat none through a link named tini: pidone’s own command line', () => {
     const r = run([join(linkDir, 'tini'), '--compat', 'none', '--version']);
     expect(r.status).toBe(0);
