@@ -242,6 +242,7 @@ export class Init {
       try {
         this.kernel.tiocnotty(fd);
         this.swallowHangup = true;
+        this.log.debug('detached from the terminal (TIOCNOTTY); ignoring the SIGHUP and SIGCONT it causes');
       } catch (error) {
         this.log.debug({ err: String(error) }, 'TIOCNOTTY failed; the child runs without a controlling terminal');
         return undefined;

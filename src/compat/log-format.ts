@@ -214,44 +214,82 @@ export function dumbInitLineFormat(config: Config, env: NodeJS.ProcessEnv, stdin
     return { line: `A child with PID ${child} exited with exit status ${status?.code ?? 0}.`, code: status?.code ?? 0 };
   };
 
+  /** Inside a reap pass: its "Received signal 17." was said (pidone also reaps right after the spawn). */
+  let reaping = false;
+  const passStart = (): string => {
+    if (reaping) return '';
+    reaping = true;
+    return lines(`Received signal ${signalNumber('SIGCHLD')}.`);
+  };
+  /** What letting go of stdin's terminal before the fork came to (setsid mode). */
+  let attachError: string | null = null;
+  let handOff = false;
+
   const said = (level: LevelName, fields: Readonly<Record<string, unknown>>, message: string): string => {
     switch (message) {
+      // In setsid mode dumb-init lets go of stdin's terminal (TIOCNOTTY) before the
+      // fork, and its child takes it (TIOCSCTTY) after setsid(), each saying how it went.
+      case 'detached from the terminal (TIOCNOTTY); ignoring the SIGHUP and SIGCONT it causes':
+        handOff = true;
+        return lines('Detached from controlling tty, ignoring the first SIGHUP and SIGCONT we receive.');
+      case '--setsid: pidone does not lead its session, so the child cannot take the terminal':
+      case 'started in the background; not taking the terminal':
+        if (!config.setsid) return '';
+        // Not the session leader: TIOCNOTTY drops the terminal for dumb-init alone, and
+        // it stays its session's, which the child's TIOCSCTTY may then not take
+        // (ioctl_tty(2): EPERM).
+        attachError = 'errno=1 Operation not permitted';
+        return lines('Detached from controlling tty, but was not session leader.');
+      case 'stdin is a terminal but not ours; leaving it alone':
+        return config.setsid ? lines(`Unable to detach from controlling tty (${ENOTTY_TEXT}).`) : '';
       case 'started child': {
-        if (!config.setsid) return lines(`Child spawned with PID ${String(fields['child'])}.`);
-        // In setsid mode dumb-init lets go of stdin's terminal (TIOCNOTTY) before the
-        // fork, and its child takes it (TIOCSCTTY) after setsid(); without a terminal
-        // both fail with ENOTTY, and each says so.
-        const terminal = stdinIsTerminal();
+        const spawned = `Child spawned with PID ${String(fields['child'])}.`;
+        if (!config.setsid) return lines(spawned);
+        if (!stdinIsTerminal()) {
+          // Without a terminal both ioctls fail with ENOTTY.
+          return lines(
+            `Unable to detach from controlling tty (${ENOTTY_TEXT}).`,
+            spawned,
+            `Unable to attach to controlling tty (${ENOTTY_TEXT}).`,
+            'setsid complete.',
+          );
+        }
+        // The SIGHUP and SIGCONT that TIOCNOTTY sent dumb-init's group are pending by
+        // now, and dumb-init takes them first; pidone has them too, and ignores them.
+        const handedOff = handOff ? [1, 18].flatMap((n) => [`Received signal ${n}.`, `Ignoring tty hand-off signal ${n}.`]) : [];
         return lines(
-          ...(terminal ? [] : [`Unable to detach from controlling tty (${ENOTTY_TEXT}).`]),
-          `Child spawned with PID ${String(fields['child'])}.`,
-          ...(terminal ? [] : [`Unable to attach to controlling tty (${ENOTTY_TEXT}).`]),
+          spawned,
+          ...(attachError !== null ? [`Unable to attach to controlling tty (${attachError}).`] : []),
           'setsid complete.',
+          ...handedOff,
         );
       }
+      case 'ignoring the signal our own TIOCNOTTY caused':
+        return '';
       case 'received signal': {
         const signal = fields['signal'] as SignalName;
         const received = `Received signal ${signalNumber(signal)}.`;
-        return signal === 'SIGCHLD' ? lines(received) : lines(received, ...forwarding(signal));
+        if (signal !== 'SIGCHLD') return lines(received, ...forwarding(signal));
+        reaping = true;
+        return lines(received);
       }
-      case 'ignoring the signal our own TIOCNOTTY caused': {
-        const number = signalNumber(fields['signal'] as SignalName);
-        return lines(`Received signal ${number}.`, `Ignoring tty hand-off signal ${number}.`);
-      }
+      case 'reap pass':
+        reaping = false;
+        return '';
       case 'stopping pidone with the child (--compat dumb-init)':
         return lines('Suspending self due to TTY signal.');
       case 'forwarded signal':
       case 'nothing to forward to (ESRCH)':
         return '';
       case 'reaped orphan':
-        return lines(reaped(fields).line);
+        return passStart() + lines(reaped(fields).line);
       case 'child exited': {
         if (!('exitCode' in fields)) break;
         const { line, code } = reaped(fields);
         exited = true;
         // dumb-init passes a SIGTERM on (in -c mode to the pid it has just reaped) and
         // says so either way, then exits.
-        return lines(line, ...forwarding('SIGTERM'), `Child exited with status ${code}. Goodbye.`);
+        return passStart() + lines(line, ...forwarding('SIGTERM'), `Child exited with status ${code}. Goodbye.`);
       }
     }
     if (!AT_LEAST_WARN.has(level)) return '';

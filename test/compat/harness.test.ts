@@ -17,6 +17,7 @@ import {
   normaliseTranscript,
   placementsOf,
   runsOn,
+  TERMINAL_TRANSCRIPTS,
   TRANSCRIPTS,
   VERBOSITIES,
   type Case,
@@ -351,6 +352,29 @@ for (const tool of ['tini', 'dumb-init'] as const) {
     });
   }
 }
+
+describe("compat harness: dumb-init's log lines with a terminal, /usr/bin/dumb-init and a link named dumb-init", () => {
+  const verbosities = VERBOSITIES['dumb-init'];
+  for (const t of TERMINAL_TRANSCRIPTS) {
+    it.each(verbosities.map((v) => [v.label, v] as const))(`${t.id} at %s: ${t.title}`, (_, verbosity) => {
+      if (!peerAvailable('dumb-init')) return;
+      const run = (init: string) => {
+        const shell = t.shell.replace('INIT', [init, ...verbosity.flags].join(' '));
+        const r = spawnSync('script', ['-qec', shell, '/dev/null'], { encoding: 'utf8', input: '', env: { ...baseEnv(), ...verbosity.env } });
+        // The terminal turns each "\n" into "\r\n".
+        return { status: r.status, output: r.stdout.replace(/\r\n/g, '\n'), stderr: r.stderr };
+      };
+      const theirs = run(PEERS['dumb-init']);
+      const ours = run(join(linkDir, 'dumb-init'));
+      const what = `dumb-init: ${JSON.stringify(theirs)}\npidone: ${JSON.stringify(ours)}`;
+      expect(theirs.status, what).toBe(t.exit);
+      expect(ours.status, what).toBe(t.exit);
+      expect(normaliseTranscript('dumb-init', 'pidone', '', ours.output).loud, what).toEqual(
+        normaliseTranscript('dumb-init', 'peer', '', theirs.output).loud,
+      );
+    });
+  }
+});
 
 /**
  * Help, version and usage errors, byte for byte: the same arguments to Debian's tool

@@ -855,6 +855,28 @@ export const TRANSCRIPTS: readonly Transcript[] = [
   },
 ];
 
+/**
+ * Transcripts with a terminal: the init runs under script(1), on a new pseudo-terminal
+ * that is its session's controlling terminal. `shell` is the command script's shell
+ * runs, with INIT standing for the init and its verbosity flags: `exec INIT ...` makes
+ * the init the session leader in the foreground; `INIT ...; true` leaves the shell as
+ * the leader. dumb-init in setsid mode then lets go of the terminal and its child
+ * takes it; what each says about that, and the SIGHUP and SIGCONT the kernel sends
+ * (tty_ioctl TIOCNOTTY), is compared line by line.
+ */
+export interface TerminalTranscript {
+  readonly id: string;
+  readonly title: string;
+  readonly shell: string;
+  readonly exit: number;
+}
+
+export const TERMINAL_TRANSCRIPTS: readonly TerminalTranscript[] = [
+  { id: 'dumb-init/tty-leader', title: 'the session leader lets go of the terminal: the hand-off signals are ignored', shell: "exec INIT sh -c 'exit 3'", exit: 3 },
+  { id: 'dumb-init/tty-not-leader', title: 'not the session leader: the child cannot take the terminal', shell: "INIT sh -c 'exit 3'; true", exit: 0 },
+  { id: 'dumb-init/tty-single-child', title: '-c: the terminal is left alone', shell: "exec INIT -c sh -c 'exit 3'", exit: 3 },
+];
+
 /** tini's line prefix; its INFO, DEBUG and TRACE lines go to stdout, the rest to stderr. */
 const TINI_LINE = /^\[(FATAL|WARN |INFO |DEBUG|TRACE) tini \((\d+)\)\] /;
 const TINI_QUIET = /^\[(INFO |DEBUG|TRACE) tini /;
@@ -892,9 +914,11 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     if (subject === 'pidone') loud = [...loud, ...fromStdout.map((l) => `on stdout: ${l}`)];
     quiet = quiet.filter((l, i) => !(l.endsWith('] No child to reap') && (i === 0 || /\] (No child to (reap|wait)|Spawned child process .*|Registered as child subreaper)$/.test(quiet[i - 1]!))));
   } else {
+    const childSide = (l: string) => l === '[dumb-init] setsid complete.' || l.startsWith('[dumb-init] Unable to attach to controlling tty');
+    const fromChild = loud.filter(childSide);
+    loud = loud.filter((l) => !childSide(l));
     const spawned = loud.findIndex((l) => l.startsWith('[dumb-init] Child spawned with PID '));
-    const first = loud.findIndex((l) => l === '[dumb-init] setsid complete.' || l.startsWith('[dumb-init] Unable to attach to controlling tty'));
-    if (spawned >= 0 && first >= 0 && first < spawned) loud.splice(first, 0, ...loud.splice(spawned, 1));
+    loud.splice(spawned + 1, 0, ...fromChild);
   }
   return { loud: numberPids(loud), quiet: numberPids(quiet) };
 }
