@@ -2,7 +2,8 @@
  * Runs the compat harness (./harness.ts) for real: every case against Debian's tini
  * and dumb-init and against pidone standing in for them, both as `pidone --compat X`
  * and through a link named after the tool, as PID 1 of a PID namespace and as an
- * ordinary process.
+ * ordinary process; every log transcript under both, at every verbosity, compared
+ * line by line; help, version and usage errors compared byte for byte.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
