@@ -900,8 +900,12 @@ export interface Logged {
  *   child to reap" again; such a line (one that follows the end of a loop, not a
  *   signal) is dropped.
  * - dumb-init's child prints "setsid complete." (and a line before it when there is no
- *   terminal) between fork and exec, racing with its parent's "Child spawned": that
- *   line is put back in front of them.
+ *   terminal) between fork and exec, racing with its parent's lines: those lines are
+ *   put right after "Child spawned".
+ * - SIGCHLD coalesces: a child stopping, continuing and exiting in quick succession
+ *   gives one SIGCHLD or several, as the init happened to wait. A SIGCHLD that found
+ *   nothing to reap and is directly followed by another is dropped (dumb-init's
+ *   "Received signal 17."; tini's "Received SIGCHLD" with its "No child to reap").
  */
 export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdout: string, stderr: string): Logged {
   const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
@@ -913,14 +917,33 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     loud = loud.filter((l) => !TINI_QUIET.test(l));
     if (subject === 'pidone') loud = [...loud, ...fromStdout.map((l) => `on stdout: ${l}`)];
     quiet = quiet.filter((l, i) => !(l.endsWith('] No child to reap') && (i === 0 || /\] (No child to (reap|wait)|Spawned child process .*|Registered as child subreaper)$/.test(quiet[i - 1]!))));
+    quiet = dropCoalescable(quiet, (l) => l.endsWith('] Received SIGCHLD'), (l) => l.endsWith('] No child to reap'));
   } else {
     const childSide = (l: string) => l === '[dumb-init] setsid complete.' || l.startsWith('[dumb-init] Unable to attach to controlling tty');
     const fromChild = loud.filter(childSide);
     loud = loud.filter((l) => !childSide(l));
     const spawned = loud.findIndex((l) => l.startsWith('[dumb-init] Child spawned with PID '));
     loud.splice(spawned + 1, 0, ...fromChild);
+    loud = dropCoalescable(loud, (l) => l === '[dumb-init] Received signal 17.', () => false);
   }
   return { loud: numberPids(loud), quiet: numberPids(quiet) };
+}
+
+/** Drops each SIGCHLD line (with the `nothingReaped` line after it, if any) that is directly followed by another. */
+function dropCoalescable(lines: readonly string[], isSigchld: (l: string) => boolean, nothingReaped: (l: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (isSigchld(l)) {
+      const after = lines[i + 1] !== undefined && nothingReaped(lines[i + 1]!) ? i + 2 : i + 1;
+      if (lines[after] !== undefined && isSigchld(lines[after]!)) {
+        i = after - 1;
+        continue;
+      }
+    }
+    out.push(l);
+  }
+  return out;
 }
 
 function numberPids(lines: readonly string[]): string[] {

@@ -70,6 +70,8 @@ describe('compat log lines: dumb-init', () => {
         '[dumb-init] Running in debug mode.',
         '[dumb-init] Not running in setsid mode.',
         '[dumb-init] Child spawned with PID 9.',
+        // Reaped before its SIGCHLD was handled: dumb-init only reaps on one.
+        '[dumb-init] Received signal 17.',
         '[dumb-init] A child with PID 9 was terminated by signal 12.',
         '[dumb-init] Forwarded signal 15 to children.',
         '[dumb-init] Child exited with status 140. Goodbye.',
