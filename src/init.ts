@@ -242,6 +242,7 @@ export class Init {
       try {
         this.kernel.tiocnotty(fd);
         this.swallowHangup = true;
+        this.log.debug('detached from the terminal (TIOCNOTTY); ignoring the SIGHUP and SIGCONT it causes');
       } catch (error) {
         this.log.debug({ err: String(error) }, 'TIOCNOTTY failed; the child runs without a controlling terminal');
         return undefined;
@@ -257,15 +258,14 @@ export class Init {
     if (this.config.subreaper === 'off') {
       if (!this.isNamespaceInit) {
         this.log.warn(
-          this.config.compat === 'tini'
-            ? 'not running as PID 1 and not registered as a child subreaper: orphans will not be re-parented to this init, so their zombies will not be reaped; use -s or set TINI_SUBREAPER, or run as PID 1'
-            : 'not PID 1 and not a subreaper (--no-subreaper): orphans of the child go to the real init and zombies may pile up there; drop --no-subreaper to reap them',
+          'not PID 1 and not a subreaper (--no-subreaper): orphans of the child go to the real init and zombies may pile up there; drop --no-subreaper to reap them',
         );
       }
       return;
     }
     try {
       this.kernel.setChildSubreaper(true);
+      this.log.trace('became a child subreaper');
     } catch (error) {
       throw new SetupError(
         `pidone: cannot become a child subreaper (${error instanceof KernelError ? strerror(error.code) : String(error)}); ` +
@@ -300,6 +300,7 @@ export class Init {
     this.swallowHangup = false;
     for (const { signal, count, fromSelf } of batch) {
       if (signal === 'SIGCHLD') {
+        if (this.debug) this.log.debug({ signal }, 'received signal');
         sigchld = true;
         continue;
       }
@@ -389,6 +390,7 @@ export class Init {
   private reapPass(): void {
     const { statuses, noChildren } = this.kernel.reap();
     for (const status of statuses) this.collected(status);
+    if (this.debug) this.log.trace({ noChildren }, 'reap pass');
     if (this.phase === 'draining') this.drainStep(noChildren);
   }
 

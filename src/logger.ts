@@ -39,6 +39,19 @@ export interface LoggerOptions {
   readonly pid: number;
   /** Where lines go (tests); default fd 2. */
   readonly write?: (line: string) => void;
+  /** A line format of a compat mode's own (src/compat/log-format.ts) instead of pino's. */
+  readonly lineFormat?: LineFormat | undefined;
+}
+
+/**
+ * A compat mode's own log lines. Every call reaches `format`, whatever pidone's level
+ * (the tool's levels are not pidone's: tini warns where pidone logs at debug), and
+ * `format` returns the text to write ('' for nothing). `level` is what callers see as
+ * enabled, so that hot paths build their fields only when the tool would print them.
+ */
+export interface LineFormat {
+  readonly level: LevelName;
+  format(level: LevelName, fields: Readonly<Record<string, unknown>>, message: string): string;
 }
 
 const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
@@ -63,7 +76,7 @@ export function writeStderr(text: string): void {
 
 /** pino's numeric levels. */
 const RANK = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
-type LevelName = keyof typeof RANK;
+export type LevelName = keyof typeof RANK;
 
 /**
  * A logger that loads pino on its first line at an enabled level, not before. At the
@@ -72,6 +85,7 @@ type LevelName = keyof typeof RANK;
  * for seconds (docs/performance.md). Calls below the level do nothing, as in pino.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  if (options.lineFormat) return formattedLogger(options.lineFormat, options.write ?? writeStderr, {});
   let real: PinoLogger | undefined;
   return lazyLogger(() => (real ??= createPino(options)), levelFor(options.verbosity));
 }
@@ -87,6 +101,27 @@ function lazyLogger(load: () => PinoLogger, level: LevelName): Logger {
       let child: PinoLogger | undefined;
       return lazyLogger(() => (child ??= load().child(bindings)), level);
     },
+    trace: method('trace'),
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    fatal: method('fatal'),
+  };
+}
+
+function formattedLogger(lineFormat: LineFormat, write: (text: string) => void, bindings: Record<string, unknown>): Logger {
+  const method =
+    (name: LevelName): LogFn =>
+    (first: object | string, message?: string) => {
+      const [fields, msg] = typeof first === 'string' ? [{}, first] : [first, message ?? ''];
+      const text = lineFormat.format(name, { ...bindings, ...fields }, msg);
+      if (text !== '') write(text);
+    };
+  return {
+    level: lineFormat.level,
+    isLevelEnabled: (name: string) => (RANK as Record<string, number>)[name]! >= RANK[lineFormat.level],
+    child: (more) => formattedLogger(lineFormat, write, { ...bindings, ...more }),
     trace: method('trace'),
     debug: method('debug'),
     info: method('info'),

@@ -14,7 +14,7 @@ import type { ParseResult } from './config.js';
 import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon, packageRoot } from './kernel/linux/loader.js';
-import { createLogger, writeStderr, type Logger } from './logger.js';
+import { createLogger, writeStderr, type LineFormat, type Logger } from './logger.js';
 import { childEnvironment, decodeEntries, exactArguments, stringToBytes } from './environment.js';
 import type { LaunchInfo } from './boot.js';
 
@@ -89,16 +89,19 @@ export function fastPathCommand(
  * (--compat, PIDONE_COMPAT, or a link named after the tool; docs/compat.md). Prints
  * help, versions and errors, and exits, as asked.
  */
-async function parseCommandLine(argv: readonly string[]): Promise<{ config: Config; compat: CompatReporter | null }> {
+async function parseCommandLine(
+  argv: readonly string[],
+): Promise<{ config: Config; compat: CompatReporter | null; lineFormat?: LineFormat | undefined }> {
   try {
-    const { selectCompat, parseCompatArgs, execFailureReport } = await import('./compat/index.js');
+    const { selectCompat, parseCompatArgs, execFailureReport, compatLineFormat } = await import('./compat/index.js');
     const self = process.argv[1] ?? 'pidone';
     const selection = selectCompat(self, process.env, argv);
     let parsed: ParseResult;
     if (selection.mode === 'none') {
       parsed = (await import('./config.js')).parseArgs(selection.argv);
     } else {
-      const programName = selection.source === 'argv0' ? basename(self) : selection.mode;
+      // The name as invoked, as the tools print their argv[0].
+      const programName = selection.source === 'argv0' ? self : selection.mode;
       parsed = parseCompatArgs(selection.mode, selection.argv, process.env, version(), { programName });
     }
     if (parsed.kind === 'help') {
@@ -117,6 +120,8 @@ async function parseCommandLine(argv: readonly string[]): Promise<{ config: Conf
     return {
       config: parsed.config,
       compat: mode === 'none' ? null : (file, code) => execFailureReport(mode, file, code, process.pid),
+      // A compat mode speaks its tool's log lines unless PIDONE_LOG_FORMAT asks for pidone's.
+      lineFormat: parsed.config.logFormat === undefined ? compatLineFormat(parsed.config, process.env, process.pid) : undefined,
     };
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -139,7 +144,7 @@ export async function main(
   const exact = processArgsAndEnvironment(nodeArgv, kernel);
   const argv = exact.argv;
   const fast = fastPathCommand(argv);
-  let { config, compat } = fast ? { config: defaultConfig(fast), compat: null } : await parseCommandLine(argv);
+  let { config, compat, lineFormat } = fast ? { config: defaultConfig(fast), compat: null, lineFormat: undefined } : await parseCommandLine(argv);
   if (kernel instanceof Error) {
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
@@ -155,7 +160,7 @@ export async function main(
     exit(EXIT_USAGE);
   }
 
-  const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid });
+  const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid, lineFormat });
   if (launch.codeCache !== undefined) logger.debug({ codeCache: launch.codeCache }, 'launched');
   const init = new Init(kernel, config, logger, {
     env,

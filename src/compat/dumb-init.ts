@@ -50,30 +50,32 @@ const LONG_OPTIONS = [
   { name: 'version', hasArg: false, short: 'V' },
 ] as const;
 
-export function dumbInitVersionLine(pidoneVersion: string): string {
-  return `dumb-init v${DUMB_INIT_VERSION} (pidone ${pidoneVersion})`;
+/** `dumb-init --version`, as dumb-init 1.2.5 prints it (on stderr). */
+export function dumbInitVersionLine(): string {
+  return `dumb-init v${DUMB_INIT_VERSION}`;
 }
 
-export function dumbInitHelp(pidoneVersion: string, programName = 'dumb-init'): string {
+/** dumb-init's --help, as dumb-init 1.2.5 prints it (on stderr), naming argv[0] as given. */
+export function dumbInitHelp(programName = 'dumb-init'): string {
   return [
-    dumbInitVersionLine(pidoneVersion),
+    dumbInitVersionLine(),
     `Usage: ${programName} [option] command [[arg] ...]`,
     '',
-    'Runs command as its child, passes the signals it receives on to the child (by',
-    "default to the child's whole process group, in a session of its own), reaps",
-    'zombies, and exits with the child\'s status. This is pidone standing in for',
-    'dumb-init: see docs/compat.md.',
+    'dumb-init is a simple process supervisor that forwards signals to children.',
+    'It is designed to run as PID1 in minimal container environments.',
     '',
     'Optional arguments:',
-    '   -c, --single-child   Pass signals to the child alone, and do not start a new',
-    '                        session for it.',
-    '   -r, --rewrite s:r    Pass signal number s on as signal number r (both 1-31);',
-    '                        r = 0 drops s. Repeatable.',
-    '   -v, --verbose        Debugging output on stderr.',
-    '   -h, --help           Print this help and exit.',
-    '   -V, --version        Print the version and exit.',
+    '   -c, --single-child   Run in single-child mode.',
+    '                        In this mode, signals are only proxied to the',
+    '                        direct child and not any of its descendants.',
+    '   -r, --rewrite s:r    Rewrite received signal s to new signal r before proxying.',
+    '                        To ignore (not proxy) a signal, rewrite it to 0.',
+    '                        This option can be specified multiple times.',
+    '   -v, --verbose        Print debugging information to stderr.',
+    '   -h, --help           Print this help message and exit.',
+    '   -V, --version        Print the current version and exit.',
     '',
-    'Environment: DUMB_INIT_SETSID=0 is -c; DUMB_INIT_DEBUG=1 is -v.',
+    'Full help is available online at https://github.com/Yelp/dumb-init',
     '',
   ].join('\n');
 }
@@ -114,10 +116,10 @@ export function parseDumbInitArgs(
     }
     switch (event.option) {
       case 'h':
-        outcome.early = printResult(dumbInitHelp(version, programName), 'stderr');
+        outcome.early = printResult(dumbInitHelp(programName), 'stderr');
         return false;
       case 'V':
-        outcome.early = printResult(`${dumbInitVersionLine(version)}\n`, 'stderr');
+        outcome.early = printResult(`${dumbInitVersionLine()}\n`, 'stderr');
         return false;
       case 'v':
         debug = true;

@@ -10,7 +10,7 @@
  *    `tini-static` or `docker-init` means tini, `dumb-init` means dumb-init.
  * MODE is `tini`, `dumb-init`, or `none` for pidone's own command line.
  */
-import { ConfigError, type CompatMode } from '../config-defaults.js';
+import { ConfigError, type CompatMode, type LogFormat } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
 import { execFailureCode } from '../exit-status.js';
 import { strerror, type Errno } from '../kernel/kernel.js';
@@ -19,6 +19,7 @@ import { parseTiniArgs, type CompatParseOptions } from './tini.js';
 
 export { parseDumbInitArgs, dumbInitVersionLine, DUMB_INIT_VERSION } from './dumb-init.js';
 export { parseTiniArgs, tiniVersionLine, TINI_VERSION, type CompatParseOptions } from './tini.js';
+export { compatLineFormat } from './log-format.js';
 
 export const COMPAT_MODES: readonly CompatMode[] = ['tini', 'dumb-init', 'none'];
 
@@ -76,7 +77,20 @@ export function parseCompatArgs(
   version: string,
   options: CompatParseOptions = {},
 ): ParseResult {
-  return mode === 'tini' ? parseTiniArgs(argv, env, version, options) : parseDumbInitArgs(argv, env, version, options);
+  const parsed = mode === 'tini' ? parseTiniArgs(argv, env, version, options) : parseDumbInitArgs(argv, env, version, options);
+  if (parsed.kind !== 'run') return parsed;
+  return { kind: 'run', config: { ...parsed.config, logFormat: compatLogFormat(env) } };
+}
+
+/**
+ * PIDONE_LOG_FORMAT: unset or empty, the tool's own lines (./log-format.ts); `json` or
+ * `pretty`, pidone's own logs (docs/logging.md).
+ */
+export function compatLogFormat(env: NodeJS.ProcessEnv): LogFormat | undefined {
+  const value = env['PIDONE_LOG_FORMAT'];
+  if (value === undefined || value === '') return undefined;
+  if (value === 'json' || value === 'pretty') return value;
+  throw new ConfigError(`pidone: PIDONE_LOG_FORMAT: '${value}' is not one of json, pretty`);
 }
 
 /**

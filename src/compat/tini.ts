@@ -75,36 +75,42 @@ export interface CompatParseOptions {
   readonly pid?: number;
 }
 
-/** `tini --version`: docker info reads the version from this line (see docs/compat.md). */
-export function tiniVersionLine(pidoneVersion: string): string {
-  return `tini version ${TINI_VERSION} - pidone ${pidoneVersion}`;
+/**
+ * `tini --version`, as Debian's tini 0.19 prints it. docker info reads the version from
+ * this line (docs/compat.md); upstream's static builds add " - git.de40ad0", which
+ * names a commit of tini that pidone is not.
+ */
+export function tiniVersionLine(): string {
+  return `tini version ${TINI_VERSION}`;
 }
 
-export function tiniUsage(pidoneVersion: string, programName = 'tini'): string {
+/** tini's usage text, as tini 0.19 prints it (for -h on stdout, for errors on stderr). */
+export function tiniUsage(programName = 'tini'): string {
+  const name = basename(programName);
   return [
-    `tini (${tiniVersionLine(pidoneVersion)})`,
-    `Usage: ${basename(programName)} [OPTIONS] PROGRAM -- [ARGS] | --version`,
+    `${name} (${tiniVersionLine()})`,
+    `Usage: ${name} [OPTIONS] PROGRAM -- [ARGS] | --version`,
     '',
-    'Runs PROGRAM as its child, passes signals on to it, reaps zombies, and exits with',
-    "PROGRAM's exit status. This is pidone standing in for tini: see docs/compat.md.",
+    `Execute a program under the supervision of a valid init process (${name})`,
     '',
-    'Options:',
+    'Command line options:',
     '',
-    '  --version: Print the version and exit (only as the sole argument).',
-    '  -h: Print this help and exit.',
-    '  -s: Become a child subreaper (needed to reap zombies when not PID 1).',
-    '  -p SIGNAL: Receive SIGNAL when the parent process dies, e.g. "-p SIGKILL".',
-    '  -v: More output; up to 3 times.',
-    '  -w: Warn about every zombie reaped.',
-    "  -g: Send signals to the child's whole process group.",
-    '  -e EXIT_CODE: Exit 0 when the child exits with EXIT_CODE (0-255); repeatable.',
-    '  -l: Print the licence and exit.',
+    '  --version: Show version and exit.',
+    '  -h: Show this help message and exit.',
+    '  -s: Register as a process subreaper (requires Linux >= 3.4).',
+    '  -p SIGNAL: Trigger SIGNAL when parent dies, e.g. "-p SIGKILL".',
+    '  -v: Generate more verbose output. Repeat up to 3 times.',
+    '  -w: Print a warning when processes are getting reaped.',
+    "  -g: Send signals to the child's process group.",
+    '  -e EXIT_CODE: Remap EXIT_CODE (from 0 to 255) to 0.',
+    '  -l: Show license and exit.',
     '',
-    'Environment:',
+    'Environment variables:',
     '',
-    '  TINI_SUBREAPER: When set (to anything), the same as -s.',
-    '  TINI_VERBOSITY: The verbosity, replacing -v (default 1; 0 hides warnings).',
-    '  TINI_KILL_PROCESS_GROUP: When set (to anything), the same as -g.',
+    '  TINI_SUBREAPER: Register as a process subreaper (requires Linux >= 3.4).',
+    '  TINI_VERBOSITY: Set the verbosity level (default: 1).',
+    "  TINI_KILL_PROCESS_GROUP: Send signals to the child's process group.",
+    '',
     '',
   ].join('\n');
 }
@@ -182,11 +188,12 @@ export function parseTiniArgs(
     throw new ConfigError(`[FATAL tini (${pid})] ${message}`, TINI_USAGE_EXIT);
   };
   const usageError = (getoptMessage?: string): never => {
-    const usage = tiniUsage(version, programName).trimEnd();
+    // main.ts ends the message with a newline; the usage ends with its own.
+    const usage = tiniUsage(programName).slice(0, -1);
     throw new ConfigError(getoptMessage ? `${getoptMessage}\n${usage}` : usage, TINI_USAGE_EXIT);
   };
 
-  if (argv.length === 1 && argv[0] === '--version') return printResult(`${tiniVersionLine(version)}\n`, 'stdout');
+  if (argv.length === 1 && argv[0] === '--version') return printResult(`${tiniVersionLine()}\n`, 'stdout');
 
   let subreaper = false;
   let verbosity = 1;
@@ -204,7 +211,7 @@ export function parseTiniArgs(
     }
     switch (event.option) {
       case 'h':
-        outcome.early = printResult(tiniUsage(version, programName), 'stdout');
+        outcome.early = printResult(tiniUsage(programName), 'stdout');
         return false;
       case 'l':
         outcome.early = printResult(pidoneLicence(version), 'stdout');

@@ -716,3 +716,247 @@ export function placementsOf(c: Case): readonly Placement[] {
 export function runsOn(c: Case, subject: 'peer' | 'pidone'): boolean {
   return c.owner === 'theirs' || (c.owner === 'peer-only') === (subject === 'peer');
 }
+
+// ------------------------------------------------------------------ log transcripts
+
+/**
+ * A transcript: one workload run, with the same inputs, by the real tool and by pidone
+ * in its mode, at each verbosity the tool has and in each placement listed; what each
+ * logs is normalised (normaliseTranscript) and must be equal, line by line.
+ */
+export interface Transcript {
+  readonly id: string;
+  readonly tool: Tool;
+  readonly title: string;
+  readonly placements: readonly Placement[];
+  /** The init's arguments after the verbosity flags (flags and command). */
+  readonly args: (ctx: CaseContext) => string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly steps?: readonly Step[];
+  readonly exit: number;
+}
+
+export interface Verbosity {
+  readonly label: string;
+  readonly flags: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Every verbosity of each tool: tini's 0 to 4, dumb-init's quiet and debug (by flag and by variable). */
+export const VERBOSITIES: Readonly<Record<Tool, readonly Verbosity[]>> = {
+  tini: [
+    { label: 'TINI_VERBOSITY=0', flags: [], env: { TINI_VERBOSITY: '0' } },
+    { label: 'default (1)', flags: [] },
+    { label: '-v (2)', flags: ['-v'] },
+    { label: '-vv (3)', flags: ['-vv'] },
+    { label: '-vvv (4)', flags: ['-vvv'] },
+  ],
+  'dumb-init': [
+    { label: 'default', flags: [] },
+    { label: '-v', flags: ['-v'] },
+    { label: 'DUMB_INIT_DEBUG=1', flags: [], env: { DUMB_INIT_DEBUG: '1' } },
+  ],
+};
+
+// Signals in one `send` step go in increasing order: a tool that finds several pending
+// takes the lowest first (sigwait, sigtimedwait), so any interleaving logs the same.
+export const TRANSCRIPTS: readonly Transcript[] = [
+  {
+    id: 'tini/log-signals',
+    tool: 'tini',
+    title: 'signals passed on (SIGTTIN not), then the child exits 3; no other child left',
+    placements: ['pid1', 'subreaper'],
+    args: (ctx) => ['-w', '--', ...agent(ctx, false)],
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGTTIN] },
+      { do: 'forward', signals: [SIGUSR1], at: ['child'] },
+      { do: 'forward', signals: [28], at: ['child'] },
+      { do: 'stdin', text: 'exit 3\n' },
+    ],
+    exit: 3,
+  },
+  {
+    id: 'tini/log-killed',
+    tool: 'tini',
+    title: '-g: a signal to the group, then the child dies of SIGUSR2 while its grandchild lives',
+    placements: ['pid1', 'subreaper'],
+    args: (ctx) => ['-g', '--', ...agent(ctx)],
+    steps: [{ do: 'ready' }, { do: 'forward', signals: [SIGUSR1], at: ['child', 'grandchild'] }, { do: 'stdin', text: `die ${SIGUSR2}\n` }],
+    exit: 128 + SIGUSR2,
+  },
+  {
+    id: 'tini/log-orphan',
+    tool: 'tini',
+    title: '-w: an orphan is reaped (warned), then the child exits 4',
+    placements: ['pid1', 'subreaper'],
+    args: () => ['-w', '--', 'sh', '-c', '(sleep 0.1 &); sleep 0.6; exit 4'],
+    exit: 4,
+  },
+  {
+    id: 'tini/log-not-reaping',
+    tool: 'tini',
+    title: "not PID 1, not a subreaper: tini's three-line warning, then the child exits 6",
+    placements: ['plain'],
+    args: () => ['--', 'sh', '-c', 'exit 6'],
+    exit: 6,
+  },
+  {
+    id: 'dumb-init/log-signals',
+    tool: 'dumb-init',
+    title: 'setsid mode: a signal to the group, then the child exits 3 (its grandchild gets the last SIGTERM)',
+    placements: ['pid1', 'subreaper'],
+    args: (ctx) => agent(ctx),
+    steps: [{ do: 'ready' }, { do: 'forward', signals: [SIGUSR1], at: ['child', 'grandchild'] }, { do: 'stdin', text: 'exit 3\n' }],
+    exit: 3,
+  },
+  {
+    id: 'dumb-init/log-rewrite',
+    tool: 'dumb-init',
+    title: 'DUMB_INIT_SETSID=0, -r 10:12 -r 28:0: translated, dropped, passed; the child dies of SIGUSR2',
+    placements: ['pid1', 'subreaper'],
+    env: { DUMB_INIT_SETSID: '0' },
+    args: (ctx) => ['-r', '10:12', '-r', '28:0', ...agent(ctx, false)],
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGUSR1, 28] },
+      { do: 'await', who: 'child', signal: SIGUSR2 },
+      { do: 'forward', signals: [SIGRTMIN_1], at: ['child'] },
+      { do: 'stdin', text: `die ${SIGUSR2}\n` },
+    ],
+    exit: 128 + SIGUSR2,
+  },
+  {
+    id: 'dumb-init/log-tstp',
+    tool: 'dumb-init',
+    title: 'SIGTSTP passed on as SIGSTOP, the init suspends itself; SIGCONT; the child exits 0',
+    placements: ['pid1', 'subreaper'],
+    args: (ctx) => agent(ctx),
+    steps: [
+      { do: 'ready' },
+      { do: 'send', signals: [SIGTSTP] },
+      { do: 'state', who: 'child', stopped: true },
+      { do: 'state', who: 'init', stopped: true, when: ['subreaper'] },
+      { do: 'send', signals: [SIGCONT] },
+      { do: 'state', who: 'child', stopped: false },
+      { do: 'state', who: 'init', stopped: false },
+      { do: 'await', who: 'child', signal: SIGCONT },
+      { do: 'stdin', text: 'exit 0\n' },
+    ],
+    exit: 0,
+  },
+  {
+    id: 'dumb-init/log-orphan',
+    tool: 'dumb-init',
+    title: '-c: an orphan is reaped as PID 1, then the child exits 4',
+    placements: ['pid1'],
+    args: () => ['-c', 'sh', '-c', '(sleep 0.1 &); sleep 0.6; exit 4'],
+    exit: 4,
+  },
+];
+
+/**
+ * Transcripts with a terminal: the init runs under script(1), on a new pseudo-terminal
+ * that is its session's controlling terminal. `shell` is the command script's shell
+ * runs, with INIT standing for the init and its verbosity flags: `exec INIT ...` makes
+ * the init the session leader in the foreground; `INIT ...; true` leaves the shell as
+ * the leader. dumb-init in setsid mode then lets go of the terminal and its child
+ * takes it; what each says about that, and the SIGHUP and SIGCONT the kernel sends
+ * (tty_ioctl TIOCNOTTY), is compared line by line.
+ */
+export interface TerminalTranscript {
+  readonly id: string;
+  readonly title: string;
+  readonly shell: string;
+  readonly exit: number;
+}
+
+export const TERMINAL_TRANSCRIPTS: readonly TerminalTranscript[] = [
+  { id: 'dumb-init/tty-leader', title: 'the session leader lets go of the terminal: the hand-off signals are ignored', shell: "exec INIT sh -c 'exit 3'", exit: 3 },
+  { id: 'dumb-init/tty-not-leader', title: 'not the session leader: the child cannot take the terminal', shell: "INIT sh -c 'exit 3'; true", exit: 0 },
+  { id: 'dumb-init/tty-single-child', title: '-c: the terminal is left alone', shell: "exec INIT -c sh -c 'exit 3'", exit: 3 },
+];
+
+/** tini's line prefix; its INFO, DEBUG and TRACE lines go to stdout, the rest to stderr. */
+const TINI_LINE = /^\[(FATAL|WARN |INFO |DEBUG|TRACE) tini \((\d+)\)\] /;
+const TINI_QUIET = /^\[(INFO |DEBUG|TRACE) tini /;
+
+/** What a run logged, in the two streams tini writes (dumb-init writes only `loud`). */
+export interface Logged {
+  /** FATAL and WARN lines (with the continuation lines of tini's warning), dumb-init's lines, anything else on stderr. */
+  readonly loud: readonly string[];
+  /** tini's INFO, DEBUG and TRACE lines. */
+  readonly quiet: readonly string[];
+}
+
+/**
+ * The lines a run logged, normalised so that runs of two programs can be compared:
+ * - tini prints its INFO, DEBUG and TRACE lines on stdout (fully buffered on a pipe, so
+ *   they come out at its exit) and the rest on stderr; pidone prints all on stderr. Each
+ *   stream's lines keep their order, and are compared as two lists.
+ * - pids: tini's own becomes PID; every other pid in a line becomes <pid K>, K
+ *   numbering the pids of the list in order of first appearance.
+ * - tini's timer: tini also wakes up every idle second and, at verbosity 4, says "No
+ *   child to reap" again; such a line (one that follows the end of a loop, not a
+ *   signal) is dropped.
+ * - dumb-init's child prints "setsid complete." (and a line before it when there is no
+ *   terminal) between fork and exec, racing with its parent's lines: those lines are
+ *   put right after "Child spawned".
+ * - SIGCHLD coalesces: a child stopping, continuing and exiting in quick succession
+ *   gives one SIGCHLD or several, as the init happened to wait. A SIGCHLD that found
+ *   nothing to reap and is directly followed by another is dropped (dumb-init's
+ *   "Received signal 17."; tini's "Received SIGCHLD" with its "No child to reap").
+ */
+export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdout: string, stderr: string): Logged {
+  const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+  let loud = lines(stderr);
+  let quiet: string[] = [];
+  if (tool === 'tini') {
+    const fromStdout = lines(stdout).filter((l) => TINI_LINE.test(l));
+    quiet = [...(subject === 'peer' ? fromStdout : []), ...loud.filter((l) => TINI_QUIET.test(l))];
+    loud = loud.filter((l) => !TINI_QUIET.test(l));
+    if (subject === 'pidone') loud = [...loud, ...fromStdout.map((l) => `on stdout: ${l}`)];
+    quiet = quiet.filter((l, i) => !(l.endsWith('] No child to reap') && (i === 0 || /\] (No child to (reap|wait)|Spawned child process .*|Registered as child subreaper)$/.test(quiet[i - 1]!))));
+    quiet = dropCoalescable(quiet, (l) => l.endsWith('] Received SIGCHLD'), (l) => l.endsWith('] No child to reap'));
+  } else {
+    const childSide = (l: string) => l === '[dumb-init] setsid complete.' || l.startsWith('[dumb-init] Unable to attach to controlling tty');
+    const fromChild = loud.filter(childSide);
+    loud = loud.filter((l) => !childSide(l));
+    const spawned = loud.findIndex((l) => l.startsWith('[dumb-init] Child spawned with PID '));
+    loud.splice(spawned + 1, 0, ...fromChild);
+    loud = dropCoalescable(loud, (l) => l === '[dumb-init] Received signal 17.', () => false);
+  }
+  return { loud: numberPids(loud), quiet: numberPids(quiet) };
+}
+
+/** Drops each SIGCHLD line (with the `nothingReaped` line after it, if any) that is directly followed by another. */
+function dropCoalescable(lines: readonly string[], isSigchld: (l: string) => boolean, nothingReaped: (l: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (isSigchld(l)) {
+      const after = lines[i + 1] !== undefined && nothingReaped(lines[i + 1]!) ? i + 2 : i + 1;
+      if (lines[after] !== undefined && isSigchld(lines[after]!)) {
+        i = after - 1;
+        continue;
+      }
+    }
+    out.push(l);
+  }
+  return out;
+}
+
+function numberPids(lines: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  const name = (pid: string) => {
+    if (!seen.has(pid)) seen.set(pid, seen.size + 1);
+    return `<pid ${seen.get(pid)}>`;
+  };
+  return lines.map((l) =>
+    l
+      .replace(/^(\[\w+ +tini) \(\d+\)\]/, '$1 (PID)]')
+      .replace(/(with pid:? ')(\d+)'/, (_, a: string, pid: string) => `${a}${name(pid)}'`)
+      .replace(/(pid=)(\d+)/, (_, a: string, pid: string) => `${a}${name(pid)}`)
+      .replace(/(PID )(\d+)/, (_, a: string, pid: string) => `${a}${name(pid)}`),
+  );
+}
