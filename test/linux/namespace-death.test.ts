@@ -65,8 +65,9 @@ describeWithNamespaces('--pid-ns: the namespace dies with the outer pidone, howe
   const users = inCiAsRoot || process.getuid?.() === 0 ? ['root', 'nobody'] : ['self'];
   const cases: Array<{ name: string; extra: string[] }> = [
     { name: 'plain', extra: [] },
-    // The outer's own --pdeathsig is the outer's: the inner must stay tied to it by SIGKILL.
-    { name: 'with --pdeathsig SIGTERM', extra: ['--pdeathsig', 'SIGTERM'] },
+    // The outer's own --pdeathsig is the outer's: the inner stays tied to it by SIGKILL,
+    // not by a SIGTERM that would give the daemon the (long) grace period.
+    { name: 'with --pdeathsig SIGTERM', extra: ['--pdeathsig', 'SIGTERM', '--grace', '60s'] },
   ];
   for (const user of users) {
     for (const { name, extra } of cases) {
