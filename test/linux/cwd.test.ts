@@ -26,10 +26,10 @@ function tempDir(): string {
  * pidone started in `cwd`, through a relative path to the launcher, running the
  * relative command ./child.sh (which says where it runs, then sleeps).
  */
-function startIn(mode: Mode | 'pid-ns', cwd: string, script: string): PidoneRun {
+function startIn(mode: Mode | 'pid-ns', cwd: string, script: string, flags: string[] = []): PidoneRun {
   writeFileSync(join(cwd, 'child.sh'), `#!/bin/sh\n${script}\n`);
   chmodSync(join(cwd, 'child.sh'), 0o755);
-  const pidone = [relative(cwd, PIDONE), ...(mode === 'pid-ns' ? ['--pid-ns'] : []), '--', './child.sh'];
+  const pidone = [relative(cwd, PIDONE), ...(mode === 'pid-ns' ? ['--pid-ns'] : []), ...flags, '--', './child.sh'];
   const argv = mode === 'pid1' ? ['unshare', '--pid', '--fork', '--mount-proc', ...pidone] : pidone;
   const run = new PidoneRun(spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] }), mode === 'pid1' ? 'pid1' : 'subreaper');
   cleanups.push(() => run.kill('SIGKILL'));
@@ -54,6 +54,22 @@ describeWithNamespaces("pidone's working directory", () => {
       }
       expect(readlinkSync(`/proc/${child}/cwd`)).toBe(dir);
       expect(readFileSync(join(dir, 'where'), 'utf8')).toBe(`${dir}\n`);
+      process.kill(pidone, 'SIGTERM');
+      expect((await run.exited).code).toBe(143);
+    });
+  }
+
+  for (const mode of MODES) {
+    it(`${mode === 'pid1' ? 'as PID 1' : 'as a subreaper'}: pidone's first log line, after the move to /, is written (its logger loads from absolute paths)`, async () => {
+      const dir = tempDir();
+      // An orphan for pidone to reap, logged at warn with --warn-on-reap: the default
+      // level logs nothing before that, so the logger is first used there.
+      const run = startIn(mode, dir, `(sleep 0.5 &); touch ./up; exec sleep 1000`, ['--warn-on-reap']);
+      const pidone = await run.hostPid();
+      await poll(() => (existsSync(join(dir, 'up')) ? true : undefined), 20_000, 'the child');
+      const line = await poll(() => run.logs().find((l) => l['msg'] === 'reaped orphan'), 20_000, 'the reaped-orphan line');
+      expect(line['level']).toBe('warn');
+      expect(readlinkSync(`/proc/${pidone}/cwd`)).toBe('/');
       process.kill(pidone, 'SIGTERM');
       expect((await run.exited).code).toBe(143);
     });
