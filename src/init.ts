@@ -258,7 +258,7 @@ export class Init {
     }
     this.log.info(
       { from: given, to: allowed },
-      `pidone's oom_score_adj can go no lower than ${allowed} without CAP_SYS_RESOURCE; the OOM killer may pick pidone before a larger worker`,
+      "without CAP_SYS_RESOURCE pidone's oom_score_adj can go no lower; the OOM killer weighs pidone like any process of that value, and may pick it first",
     );
   }
 

@@ -5,7 +5,7 @@
  * Programs are named by role; each backend maps a role to what runs it there: a real
  * command on Linux, a scripted program on the simulator.
  */
-import { mkdtempSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
@@ -49,6 +49,7 @@ const backends: Backend[] = [
       // A script without any execute bit: execve(2) says EACCES, even to root.
       const notExecutable = join(mkdtempSync(join(tmpdir(), 'pidone-contract-')), 'not-executable');
       writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+      const directory = realpathSync(mkdtempSync(join(tmpdir(), 'pidone-contract-cwd-')));
       const commands: Record<Role, string[]> = {
         exit0: ['true'],
         exit3: ['sh', '-c', 'exit 3'],
@@ -63,11 +64,12 @@ const backends: Backend[] = [
         close: () => {
           kernel.close();
           kernel.restoreSignals();
+          rmSync(directory, { recursive: true, force: true });
         },
         inspect: {
           cwdOf: (pid) => readlinkSync(`/proc/${pid}/cwd`),
           oomScoreAdjOf: (pid) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8')),
-          directory: realpathSync(mkdtempSync(join(tmpdir(), 'pidone-contract-cwd-'))),
+          directory,
           capSysResource: hasCapSysResource(),
         },
       };
