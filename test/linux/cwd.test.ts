@@ -16,6 +16,15 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
+/** For the pidone under unshare, which outlives a killed unshare. */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone.
+  }
+}
+
 function tempDir(): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pidone-cwd-')));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +53,8 @@ describeWithNamespaces("pidone's working directory", () => {
       const dir = tempDir();
       const run = startIn(mode, dir, REPORT_AND_SLEEP);
       const pidone = await run.hostPid();
+    cleanups.push(() => killQuietly(pidone));
+      cleanups.push(() => killQuietly(pidone));
       await poll(() => (existsSync(join(dir, 'where')) ? true : undefined), 20_000, 'the child');
       const inits = [pidone];
       if (mode === 'pid-ns') inits.push(await poll(() => childrenOf(pidone)[0], 20_000, 'the inner pidone'));
@@ -66,6 +77,8 @@ describeWithNamespaces("pidone's working directory", () => {
       // level logs nothing before that, so the logger is first used there.
       const run = startIn(mode, dir, `(sleep 0.5 &); touch ./up; exec sleep 1000`, ['--warn-on-reap']);
       const pidone = await run.hostPid();
+    cleanups.push(() => killQuietly(pidone));
+      cleanups.push(() => killQuietly(pidone));
       await poll(() => (existsSync(join(dir, 'up')) ? true : undefined), 20_000, 'the child');
       const line = await poll(() => run.logs().find((l) => l['msg'] === 'reaped orphan'), 20_000, 'the reaped-orphan line');
       expect(line['level']).toBe('warn');
@@ -85,6 +98,7 @@ describeWithNamespaces("pidone's working directory", () => {
     // The child leaves the mount itself; only pidone could still hold it.
     const run = startIn('subreaper', mnt, `touch ${dir}/up; cd /; exec sleep 1000`);
     const pidone = await run.hostPid();
+    cleanups.push(() => killQuietly(pidone));
     await poll(() => (existsSync(join(dir, 'up')) ? true : undefined), 20_000, 'the child');
     await poll(() => (readlinkSync(`/proc/${pidone}/cwd`) === '/' ? true : undefined), 20_000, 'pidone to leave').catch(() => {});
     const unmounted = spawnSync('umount', [mnt], { encoding: 'utf8' });

@@ -5,7 +5,7 @@
  * killer would) and check that everything inside is gone too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -47,6 +47,28 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The pids running exactly `sleep <duration>`. */
+function sleeps(duration: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'latin1') === `sleep\0${duration}\0`;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function quote(arg: string): string {
@@ -113,4 +135,35 @@ describeWithNamespaces('--pid-ns: the namespace dies with the outer pidone, howe
       });
     }
   }
+
+  it('an outer pidone that dies before the inner one could tie itself to it: the inner one starts nothing', async () => {
+    // strace holds the cloned child at its PR_SET_PDEATHSIG for 3 s (every prctl is
+    // delayed; the outer pidone's PR_SET_CHILD_SUBREAPER too, harmlessly), and the
+    // outer pidone is killed in that window: the prctl then comes too late to be
+    // signalled, and only the check after it can notice.
+    const duration = `1000.${Math.floor(Math.random() * 1e9)}`;
+    const strace = spawn(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=prctl', '-e', 'inject=prctl:delay_enter=3000000', PIDONE, '--pid-ns', '--', 'sleep', duration],
+      { stdio: 'ignore' },
+    );
+    cleanups.push(() => {
+      strace.kill('SIGKILL');
+      for (const pid of sleeps(duration)) process.kill(pid, 'SIGKILL');
+    });
+    // strace's child once it is Node (strace forks a short-lived helper first).
+    const outer = await poll(() => childrenOf(strace.pid!).find((pid) => commOf(pid) === 'node'), 20_000, 'pidone under strace');
+    const cloned = await poll(() => childrenOf(outer)[0], 30_000, 'the cloned child');
+    cleanups.push(() => {
+      try {
+        process.kill(cloned, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    });
+    process.kill(outer, 'SIGKILL');
+    const ended = await poll(() => (isRunning(cloned) ? undefined : true), 20_000, 'the cloned child to give up').catch(() => false);
+    expect(ended, `the cloned child ${cloned} went on without its parent`).toBe(true);
+    expect(sleeps(duration)).toEqual([]);
+  });
 });
