@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <string>
@@ -12,7 +15,22 @@
 
 namespace pidone {
 
+void tie_to_parent(int err_fd) {
+  // prctl(2): the setting survives execve (cleared only for set-user-ID, set-group-ID
+  // or capability-gaining programs) and is not inherited by our own children.
+  // PR_SET_PDEATHSIG with a valid signal cannot fail.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // A parent that died before the prctl sent nothing. getppid() cannot tell: in the new
+  // namespace it is 0 both before and after (the parent, then the process we were
+  // reparented to, is outside it; pid_namespaces(7)). The parent holds the read end of
+  // err_fd until we exec; when no reader is left, poll(2) on a pipe's write end reports
+  // POLLERR (fs/pipe.c, pipe_poll). Nothing has been started in the namespace yet.
+  struct pollfd pfd = {err_fd, POLLOUT, 0};
+  if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) _exit(127);
+}
+
 void enter_namespaces(int clone_flags, int userns_sync_fd, int err_fd) {
+  if (clone_flags & CLONE_NEWPID) tie_to_parent(err_fd);
   if (clone_flags & CLONE_NEWUSER) {
     char byte;
     ssize_t n;

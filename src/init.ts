@@ -46,6 +46,13 @@ type Phase = 'starting' | 'running' | 'draining' | 'done';
 /** How far the `kill` policy has got with what remains. */
 type Escalation = 'none' | 'term' | 'kill';
 
+/**
+ * pidone's own oom_score_adj (proc(5)): OOM_SCORE_ADJ_MIN, never the OOM killer's
+ * victim, as the kernel treats the host's init (mm/oom_kill.c, oom_unkillable_task).
+ * Its death would kill everything it supervises; docs/decisions.md says why not -999.
+ */
+const INIT_OOM_SCORE_ADJ = -1000;
+
 /** How often the SIGKILL round repeats while anything remains (a process forking in a loop). */
 const KILL_ROUND_MS = 100;
 
@@ -177,6 +184,9 @@ export class Init {
     }
     this.phase = 'running';
     this.log.info({ child: this.child.pid, command: this.config.command }, 'started child');
+    // The child inherited pidone's cwd and oom_score_adj at fork; now change pidone's own.
+    this.releaseCwd();
+    this.lowerOomScoreAdj();
     try {
       this.pidfd = this.kernel.pidfdOpen(this.child.pid);
     } catch (error) {
@@ -191,6 +201,65 @@ export class Init {
     // The child may have exited before the signal watch saw its SIGCHLD.
     this.reapPass();
     return null;
+  }
+
+  /**
+   * An init must not pin the mount it was started in (umount(2) would fail with
+   * EBUSY while its cwd is there): once the child runs in the original directory,
+   * pidone moves to '/'. Nothing in pidone resolves a relative path after this.
+   */
+  private releaseCwd(): void {
+    try {
+      this.kernel.chdir('/');
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not change pidone's directory to /");
+    }
+  }
+
+  /**
+   * Keep pidone out of the OOM killer's reach (docs/decisions.md): its badness counts
+   * Node's ~35 MB of mapped binary, more than many workers, and its death takes all it
+   * supervises (as PID 1, the container). The child keeps the value it inherited.
+   * Below oom_score_adj_min (the last value a privileged process set; 0 unless one did)
+   * the kernel wants CAP_SYS_RESOURCE, which Docker's default capabilities lack: then
+   * pidone goes as low as it may, and says so at info level. Never fatal.
+   */
+  private lowerOomScoreAdj(): void {
+    let given: number;
+    try {
+      given = this.kernel.oomScoreAdj();
+    } catch (error) {
+      this.log.info({ err: String(error) }, "could not read pidone's oom_score_adj; leaving it as it was given");
+      return;
+    }
+    if (given <= INIT_OOM_SCORE_ADJ) return;
+    try {
+      this.kernel.setOomScoreAdj(INIT_OOM_SCORE_ADJ);
+      this.log.debug({ from: given, to: INIT_OOM_SCORE_ADJ }, "lowered pidone's oom_score_adj");
+      return;
+    } catch (error) {
+      if (!(error instanceof KernelError && error.code === 'EACCES')) {
+        this.log.info({ err: String(error) }, "could not lower pidone's oom_score_adj; leaving it as it was given");
+        return;
+      }
+    }
+    // oom_score_adj_min cannot be read, and every value from it up is allowed: bisect
+    // between the refused value and the one we have (at most 11 writes, once).
+    let refused = INIT_OOM_SCORE_ADJ;
+    let allowed = given;
+    while (allowed - refused > 1) {
+      const value = Math.floor((refused + allowed) / 2);
+      try {
+        this.kernel.setOomScoreAdj(value);
+        allowed = value;
+      } catch {
+        refused = value;
+      }
+    }
+    this.log.info(
+      { from: given, to: allowed },
+      "without CAP_SYS_RESOURCE pidone's oom_score_adj can go no lower; the OOM killer weighs pidone like any process of that value, and may pick it first",
+    );
   }
 
   /**

@@ -188,7 +188,7 @@ export function pidNamespaceOuter(
   config: Config,
   env: string[],
 ): { config: Config; namespaceInit: NamespaceInit } {
-  const options = argv.slice(0, argv.length - config.command.length).filter((a) => a !== '--pid-ns');
+  const options = withoutParentDeathSignal(argv.slice(0, argv.length - config.command.length).filter((a) => a !== '--pid-ns'));
   if (options[options.length - 1] !== '--') options.push('--');
   const launcher = join(packageRoot(), 'bin', 'pidone');
   return {
@@ -205,6 +205,26 @@ export function pidNamespaceOuter(
       env: [...env.filter((e) => !e.startsWith('PIDONE_NODE=')), `PIDONE_NODE=${process.execPath}`],
     },
   };
+}
+
+/**
+ * pidone's options without --pdeathsig: that flag is for the outer pidone (whose parent
+ * it watches; it forwards the signal inward like any other). The inner one is tied to
+ * the outer by PR_SET_PDEATHSIG(SIGKILL), set before it exec'd (native/namespaces.h),
+ * and a --pdeathsig of its own would replace that SIGKILL.
+ */
+function withoutParentDeathSignal(options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
+    if (option === '--') {
+      out.push(...options.slice(i));
+      break;
+    }
+    if (option === '--pdeathsig') i++;
+    else if (!option.startsWith('--pdeathsig=')) out.push(option);
+  }
+  return out;
 }
 
 /**

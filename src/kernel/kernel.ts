@@ -278,4 +278,18 @@ export interface Kernel {
 
   /** Stop watching for signals and release what the kernel object holds. */
   close(): void;
+
+  /** chdir(2) of the calling process (a relative path is resolved from its cwd). */
+  chdir(path: string): void;
+  /**
+   * /proc/self/oom_score_adj (proc(5)): -1000..1000, added to the process's size when
+   * the OOM killer picks a victim; -1000 exempts it. Inherited at fork.
+   */
+  oomScoreAdj(): number;
+  /**
+   * Write /proc/self/oom_score_adj. Raising needs no privilege; going below the lowest
+   * value a privileged process has set (oom_score_adj_min, 0 by default) needs
+   * CAP_SYS_RESOURCE: EACCES without it. Outside -1000..1000: EINVAL.
+   */
+  setOomScoreAdj(value: number): void;
 }

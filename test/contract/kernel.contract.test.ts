@@ -5,7 +5,7 @@
  * Programs are named by role; each backend maps a role to what runs it there: a real
  * command on Linux, a scripted program on the simulator.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
@@ -16,9 +16,25 @@ import { SimKernel } from '../../src/kernel/sim/index.js';
 
 type Role = 'exit0' | 'exit3' | 'sleeper' | 'parentOfSleeper' | 'missing' | 'notExecutable';
 
+/** What a test reads from outside the process, as /proc shows it. */
+interface Inspect {
+  cwdOf(pid: number): string;
+  oomScoreAdjOf(pid: number): number;
+  /** A directory that exists, not the one the process is in. */
+  readonly directory: string;
+  /** Whether the process may lower its oom_score_adj below oom_score_adj_min. */
+  readonly capSysResource: boolean;
+}
+
 interface Backend {
   readonly name: string;
-  make(): { kernel: Kernel; command: (role: Role) => string[]; close: () => void };
+  make(): { kernel: Kernel; command: (role: Role) => string[]; close: () => void; inspect: Inspect };
+}
+
+/** CAP_SYS_RESOURCE (capability 24) in this process's effective set. */
+function hasCapSysResource(): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 24n)) !== 0n;
 }
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -33,6 +49,7 @@ const backends: Backend[] = [
       // A script without any execute bit: execve(2) says EACCES, even to root.
       const notExecutable = join(mkdtempSync(join(tmpdir(), 'pidone-contract-')), 'not-executable');
       writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+      const directory = realpathSync(mkdtempSync(join(tmpdir(), 'pidone-contract-cwd-')));
       const commands: Record<Role, string[]> = {
         exit0: ['true'],
         exit3: ['sh', '-c', 'exit 3'],
@@ -47,6 +64,13 @@ const backends: Backend[] = [
         close: () => {
           kernel.close();
           kernel.restoreSignals();
+          rmSync(directory, { recursive: true, force: true });
+        },
+        inspect: {
+          cwdOf: (pid) => readlinkSync(`/proc/${pid}/cwd`),
+          oomScoreAdjOf: (pid) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8')),
+          directory,
+          capSysResource: hasCapSysResource(),
         },
       };
     },
@@ -63,6 +87,9 @@ const backends: Backend[] = [
           parentOfSleeper: [{ fork: 'sleep' }, { wait: -1 }, { exit: 0 }],
           notExecutable: { steps: [{ exit: 0 }], execError: 'EACCES' },
         },
+        cwd: '/srv/app',
+        // As under Docker's default capabilities.
+        capSysResource: false,
       });
       const commands: Record<Role, string[]> = {
         exit0: ['true'],
@@ -72,7 +99,17 @@ const backends: Backend[] = [
         missing: ['pidone-contract-no-such-command'],
         notExecutable: ['notExecutable'],
       };
-      return { kernel, command: (role) => commands[role], close: () => kernel.close() };
+      return {
+        kernel,
+        command: (role) => commands[role],
+        close: () => kernel.close(),
+        inspect: {
+          cwdOf: (pid) => kernel.cwdOf(pid),
+          oomScoreAdjOf: (pid) => kernel.oomScoreAdjOf(pid),
+          directory: '/srv',
+          capSysResource: false,
+        },
+      };
     },
   },
 ];
@@ -81,6 +118,7 @@ describe.each(backends)('Kernel contract on $name', (backend) => {
   let kernel: Kernel;
   let command: (role: Role) => string[];
   let close: () => void;
+  let inspect: Inspect;
   const statuses = new Map<number, WaitStatus>();
   let waiters: Array<() => void> = [];
   const batches: Array<{ signal: string; count: number; fromSelf: number }> = [];
@@ -91,7 +129,7 @@ describe.each(backends)('Kernel contract on $name', (backend) => {
   }
 
   beforeAll(() => {
-    ({ kernel, command, close } = backend.make());
+    ({ kernel, command, close, inspect } = backend.make());
     kernel.onSignal((batch) => {
       batches.push(...batch);
       if (batch.some((b) => b.signal === 'SIGCHLD')) collect();
@@ -240,5 +278,64 @@ describe.each(backends)('Kernel contract on $name', (backend) => {
     kernel.setTimer(10, () => (fired = true)).cancel();
     await new Promise<void>((resolve) => kernel.setTimer(30, resolve));
     expect(fired).toBe(false);
+  });
+
+  it('chdir: the process moves; a child keeps the directory it was started in', async () => {
+    const self = kernel.self().pid;
+    const original = inspect.cwdOf(self);
+    try {
+      kernel.chdir(inspect.directory);
+      expect(inspect.cwdOf(self)).toBe(inspect.directory);
+      const before = spawn('sleeper');
+      kernel.chdir('..');
+      expect(inspect.cwdOf(self)).toBe(inspect.directory.slice(0, inspect.directory.lastIndexOf('/')) || '/');
+      kernel.chdir('/');
+      expect(inspect.cwdOf(self)).toBe('/');
+      const after = spawn('sleeper');
+      expect(inspect.cwdOf(before.pid)).toBe(inspect.directory);
+      expect(inspect.cwdOf(after.pid)).toBe('/');
+      for (const { pid } of [before, after]) kernel.kill(pid, 'SIGKILL');
+      await exitOf(before.pid);
+      await exitOf(after.pid);
+    } finally {
+      kernel.chdir(original);
+    }
+  });
+
+  it('chdir: the empty path is ENOENT', () => {
+    expect(errorOf(() => kernel.chdir(''))).toMatchObject({ code: 'ENOENT', syscall: 'chdir' });
+  });
+
+  it('oom_score_adj: raising needs no privilege, and a child inherits the value', async () => {
+    const self = kernel.self().pid;
+    const given = kernel.oomScoreAdj();
+    expect(inspect.oomScoreAdjOf(self)).toBe(given);
+    try {
+      kernel.setOomScoreAdj(Math.max(given, 500));
+      expect(kernel.oomScoreAdj()).toBe(Math.max(given, 500));
+      const child = spawn('sleeper');
+      expect(inspect.oomScoreAdjOf(child.pid)).toBe(Math.max(given, 500));
+      kernel.kill(child.pid, 'SIGKILL');
+      await exitOf(child.pid);
+    } finally {
+      // Back down to the value given: without CAP_SYS_RESOURCE the minimum did not move
+      // (only a privileged write sets it); with it, no minimum applies.
+      kernel.setOomScoreAdj(given);
+    }
+    expect(kernel.oomScoreAdj()).toBe(given);
+  });
+
+  it('oom_score_adj: out of -1000..1000 is EINVAL; below the minimum needs CAP_SYS_RESOURCE', () => {
+    expect(errorOf(() => kernel.setOomScoreAdj(1001)).code).toBe('EINVAL');
+    expect(errorOf(() => kernel.setOomScoreAdj(-1001)).code).toBe('EINVAL');
+    const given = kernel.oomScoreAdj();
+    if (inspect.capSysResource) {
+      kernel.setOomScoreAdj(-1000);
+      expect(kernel.oomScoreAdj()).toBe(-1000);
+      kernel.setOomScoreAdj(given);
+    } else {
+      expect(errorOf(() => kernel.setOomScoreAdj(-1000))).toMatchObject({ code: 'EACCES', syscall: 'write(oom_score_adj)' });
+      expect(kernel.oomScoreAdj()).toBe(given);
+    }
   });
 });

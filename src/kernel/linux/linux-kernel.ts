@@ -1,7 +1,7 @@
 /**
  * LinuxKernel: the Kernel interface over the native addon and /proc.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   KernelError,
   walkDescendants,
@@ -304,7 +304,44 @@ export class LinuxKernel implements Kernel {
   restoreSignals(): void {
     this.addon.restoreSignalHandlers();
   }
+
+  /**
+   * Node's process.chdir is chdir(2) (libuv's uv_chdir); going through it, rather than
+   * the addon, keeps Node's cached process.cwd() true.
+   */
+  chdir(path: string): void {
+    try {
+      process.chdir(path);
+    } catch (error) {
+      throw toKernelError(error, 'chdir');
+    }
+  }
+
+  oomScoreAdj(): number {
+    let text: string;
+    try {
+      text = readFileSync(OOM_SCORE_ADJ, 'latin1');
+    } catch (error) {
+      throw new KernelError((error as NodeJS.ErrnoException).code ?? 'EIO', 'read(oom_score_adj)');
+    }
+    const value = Number(text.trim());
+    if (!Number.isInteger(value)) throw new KernelError('EINVAL', 'read(oom_score_adj)');
+    return value;
+  }
+
+  setOomScoreAdj(value: number): void {
+    if (!Number.isInteger(value)) throw new KernelError('EINVAL', 'write(oom_score_adj)');
+    try {
+      // One write(2) of the whole number: the kernel parses each write on its own.
+      writeFileSync(OOM_SCORE_ADJ, String(value));
+    } catch (error) {
+      throw new KernelError((error as NodeJS.ErrnoException).code ?? 'EIO', 'write(oom_score_adj)');
+    }
+  }
 }
+
+/** proc(5). /proc/self is this process in the /proc mounted for its PID namespace. */
+const OOM_SCORE_ADJ = '/proc/self/oom_score_adj';
 
 function safeReaddir(path: string): string[] {
   try {

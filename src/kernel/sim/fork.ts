@@ -64,6 +64,10 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
     // fork copies the dispositions (sighand); exec will reset the handled ones.
     for (const [sig, d] of parent.dispositions) if (d.kind !== 'handler' || d.action !== 'external') proc.dispositions.set(sig, d);
     proc.hasChildSubreaper = parent.hasChildSubreaper || parent.isChildSubreaper;
+    // copy_fs() and copy_signal(): the cwd and the OOM adjustment are inherited.
+    proc.cwd = parent.cwd;
+    proc.oomScoreAdj = parent.oomScoreAdj;
+    proc.oomScoreAdjMin = parent.oomScoreAdjMin;
     proc.parent = parent;
     parent.children.push(proc);
     parent.lastChild = proc;

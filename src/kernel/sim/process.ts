@@ -128,6 +128,11 @@ export class Proc {
   nsForChildren: PidNamespace;
   /** PR_SET_PDEATHSIG. */
   pdeathSignal: SignalName | null = null;
+  /** fs->pwd: the working directory, inherited at fork (chdir(2)). */
+  cwd = '/';
+  /** signal->oom_score_adj and oom_score_adj_min (proc(5)), inherited at fork. */
+  oomScoreAdj = 0;
+  oomScoreAdjMin = 0;
   /** The last child forked (the 'child' reference in scripts). */
   lastChild: Proc | null = null;
   program: ProgramDef | null = null;

@@ -68,6 +68,15 @@ export interface SimKernelOptions {
   readonly timeLimit?: number;
   /** What geteuid() reports (default 0). Credentials are not otherwise modelled. */
   readonly euid?: number;
+  /** pidone's working directory when it starts (default '/'). */
+  readonly cwd?: string;
+  /**
+   * pidone's oom_score_adj when it starts, as a privileged runtime set it (so it is
+   * also the lowest value pidone may go back to without CAP_SYS_RESOURCE). Default 0.
+   */
+  readonly oomScoreAdj?: number;
+  /** Whether pidone has CAP_SYS_RESOURCE (default true: root on a host; Docker's default set lacks it). */
+  readonly capSysResource?: boolean;
 }
 
 /** The parent of the first process of each setup: reaps whatever it is handed, like systemd or a shell. */
@@ -94,6 +103,7 @@ export class SimKernel implements Kernel {
   private callerExit: ExitStatus | null = null;
   private readonly fds: readonly number[];
   private readonly euid: number;
+  private readonly capSysResource: boolean;
 
   constructor(options: SimKernelOptions = {}) {
     this.world = new World({ pidMax: options.pidMax ?? PID_MAX_DEFAULT, coreDumps: options.coreDumps ?? false });
@@ -101,6 +111,7 @@ export class SimKernel implements Kernel {
     this.timeLimit = options.timeLimit ?? Infinity;
     this.fds = options.inheritedFds ?? [];
     this.euid = options.euid ?? 0;
+    this.capSysResource = options.capSysResource ?? true;
     const w = this.world;
     w.onZapProgress = (ns) => finishZapIfEmpty(w, ns);
     w.onProcessExit = (p) => this.onProcessExit(p);
@@ -122,6 +133,8 @@ export class SimKernel implements Kernel {
     if (mode === 'pid1') setsid(w, pidone);
     else setpgid(w, parent, pidone.tgid.nrNs(parent.ns), 0);
     pidone.forkNoExec = false;
+    pidone.cwd = options.cwd ?? '/';
+    pidone.oomScoreAdj = pidone.oomScoreAdjMin = options.oomScoreAdj ?? 0;
     for (const signal of caughtSignals()) pidone.dispositions.set(signal, { kind: 'handler', action: 'external' });
     w.caller = pidone;
     this.pidonePid = pidone.tgid.nr();
@@ -331,7 +344,44 @@ export class SimKernel implements Kernel {
     this.resolveIdle();
   }
 
+  /**
+   * chdir(2). The simulated world has no file system: every directory exists, except
+   * the empty path (ENOENT, as on Linux). A relative path is resolved from the cwd.
+   */
+  chdir(path: string): void {
+    const c = this.caller();
+    if (path === '') throw new KernelError('ENOENT', 'chdir');
+    c.cwd = resolvePath(c.cwd, path);
+  }
+
+  oomScoreAdj(): number {
+    return this.caller().oomScoreAdj;
+  }
+
+  /**
+   * fs/proc/base.c __set_oom_adj(): out of range is EINVAL; below oom_score_adj_min
+   * without CAP_SYS_RESOURCE is EACCES; a write by a process with CAP_SYS_RESOURCE also
+   * sets oom_score_adj_min.
+   */
+  setOomScoreAdj(value: number): void {
+    const c = this.caller();
+    if (!Number.isInteger(value) || value < -1000 || value > 1000) throw new KernelError('EINVAL', 'write(oom_score_adj)');
+    if (value < c.oomScoreAdjMin && !this.capSysResource) throw new KernelError('EACCES', 'write(oom_score_adj)');
+    c.oomScoreAdj = value;
+    if (this.capSysResource) c.oomScoreAdjMin = value;
+  }
+
   // ---- test controls ----------------------------------------------------------------
+
+  /** A process's working directory (/proc/<pid>/cwd). */
+  cwdOf(target: ProcSelector): string {
+    return this.select(target).cwd;
+  }
+
+  /** A process's /proc/<pid>/oom_score_adj. */
+  oomScoreAdjOf(target: ProcSelector): number {
+    return this.select(target).oomScoreAdj;
+  }
 
   /** Register a program that spawn() and fork steps can run by name. */
   defineProgram(name: string, def: readonly Step[] | Omit<ProgramDef, 'name'>): void {
@@ -570,3 +620,13 @@ function toWaitStatus(pid: number, s: ExitStatus): WaitStatus {
   return s.kind === 'exited' ? { pid, kind: 'exited', code: s.code } : { pid, kind: 'signaled', signal: s.signal, core: s.core };
 }
 
+/** `path` resolved from the directory `cwd`, with '.' and '..' folded (path_resolution(7)). */
+function resolvePath(cwd: string, path: string): string {
+  const parts: string[] = [];
+  for (const part of (path.startsWith('/') ? path : `${cwd}/${path}`).split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
