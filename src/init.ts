@@ -528,8 +528,6 @@ export class Init {
     this.termPass = null;
     // SIGKILL overtakes every pass still under way (the SIGTERM one, forwarded signals).
     this.cancelPasses();
-    this.drainStep();
-    if (this.phase !== 'draining') return;
     const remaining = this.countRemaining();
     if (remaining !== undefined) {
       this.killedAtEscalation = remaining;
