@@ -125,8 +125,9 @@ export class Init {
   private countedAtEscalation = false;
   /** The warning that /proc cannot show the descendants was logged. */
   private warnedBlind = false;
-  /** A SIGKILL pass found nothing while children remained: look for them with waitid up to PID_MAX_LIMIT. */
+  /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
   private scanToLimit = false;
+  private warnedHidden = false;
   /** The terminal foreground group to give back on exit (DESIGN.md "Terminal"). */
   private restoreForeground: { fd: number; pgid: number } | null = null;
   /** TIOCNOTTY as a session leader makes the kernel send us SIGHUP and SIGCONT: not the child's. */
@@ -548,10 +549,11 @@ export class Init {
       }
       this.drainStep();
       if (this.phase !== 'draining') return;
-      if (signalled === 0 && !this.scanToLimit) {
-        // Children remain that the pass could not find (a children file that missed
-        // them, pids above a lowered pid_max): look for them with waitid everywhere.
-        this.scanToLimit = true;
+      // Children remain that the pass did not find (a children file that missed them,
+      // pids above a lowered pid_max): the next pass looks for them with waitid everywhere.
+      this.scanToLimit = signalled === 0;
+      if (this.scanToLimit && !this.warnedHidden) {
+        this.warnedHidden = true;
         this.log.warn({ pidMax: PID_MAX_LIMIT }, 'children remain that the last pass did not find: looking for them with waitid up to the largest pid');
       }
       this.timer = this.kernel.setTimer(KILL_ROUND_MS, () => this.guard('kill round', () => this.killRound()));
