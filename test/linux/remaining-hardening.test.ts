@@ -164,6 +164,21 @@ describeWithNamespaces('--remaining kill with an empty /proc', () => {
     expect(sleepsWith(leftover)).toEqual([]);
   });
 
+  it('as a subreaper whose children file hides its children: the SIGKILL round finds them with waitid', async () => {
+    const leftover = uniqueSleep();
+    cleanups.push(() => killSleeps(leftover));
+    // pidone is exec'd by the shell, so it keeps the shell's pid ($$); /dev/null over
+    // its main thread's children file (where its children are listed) hides them
+    // while /proc is otherwise its own.
+    const child = `setsid sleep ${leftover} >/dev/null 2>&1 & sleep 0.3; exit 5`;
+    const script = `mount --bind /dev/null /proc/$$/task/$$/children && exec ${PIDONE} --grace 500ms -- sh -c '${child}'`;
+    const r = await runFor(['unshare', '--mount', 'sh', '-c', script], 15_000);
+    expect(r.code).toBe(5);
+    expect(sleepsWith(leftover)).toEqual([]);
+    const warning = logsOf(r.stderr).find((l) => l['msg'] === 'children remain that the last pass did not find: looking for them with waitid up to the largest pid');
+    expect(warning).toMatchObject({ level: 'warn' });
+  });
+
   it('as PID 1: kill(-1) needs no /proc; the leftover is killed and pidone exits', async () => {
     const leftover = uniqueSleep();
     cleanups.push(() => killSleeps(leftover));
