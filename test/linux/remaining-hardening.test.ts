@@ -226,7 +226,10 @@ describeWithNamespaces('--remaining kill with 5,000 leftovers as a subreaper', (
     console.log(`5,000 leftovers, second SIGTERM: ${elapsed} ms to pidone's exit`);
     expect(exit.code).toBe(4);
     const logs = run.logs();
-    expect(logs.map((l) => l['msg'])).toContain('second shutdown signal during the grace period: killing what remains now');
+    const second = logs.find((l) => l['msg'] === 'second shutdown signal during the grace period: killing what remains now');
+    expect(second).toBeDefined();
+    // Acted on within one slice of the pass, not after it (generous for a loaded machine).
+    expect(Date.parse(String(second!['time'])) - sent).toBeLessThan(1000);
     // It came while the SIGTERM pass was under way, and overtook it: that pass never ended.
     const passes = logs.filter((l) => l['msg'] === 'signalled what remains').map((l) => l['signal']);
     expect(passes).not.toContain('SIGTERM,SIGCONT');
