@@ -182,16 +182,16 @@ export function walkDescendants(
   root: number,
 ): Array<{ pid: number; parent: number }> {
   const out: Array<{ pid: number; parent: number }> = [];
-  const queue = [root];
   const seen = new Set<number>();
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
+  // `out` is the queue too: the next parent to expand is out[next] (no shift(), which
+  // can cost a copy of the array each time).
+  for (let next = -1, parent = root; ; parent = out[next]!.pid) {
     for (const pid of listChildren(parent)) {
       if (seen.has(pid)) continue;
       seen.add(pid);
       out.push({ pid, parent });
-      queue.push(pid);
     }
+    if (++next >= out.length) break;
   }
   return out;
 }
@@ -277,7 +277,7 @@ export interface Kernel {
   /**
    * Whether the /proc calls below describe the caller's own processes, checked now.
    * listChildren(), listDescendants() and parentOf() mean something only when this
-   * is 'own'; isStopped() says false otherwise.
+   * is 'own'; isStopped() says false unless /proc is the caller's namespace's.
    */
   procView(): ProcView;
   /** The pids whose parent is `pid` (/proc/<pid>/task/* /children). */

@@ -371,7 +371,7 @@ let procBuffer = Buffer.allocUnsafe(16 * 1024);
 /**
  * A /proc file's text, or null if it cannot be read. procfs reports a size of 0, so
  * read until EOF into one reused buffer: a walk of thousands of processes reads two
- * files each, and readFileSync's fstat and fresh buffer per file doubled its cost.
+ * files each, and readFileSync (an fstat and a fresh buffer per file) took about twice as long.
  */
 function readProcFile(path: string): string | null {
   let fd: number;
