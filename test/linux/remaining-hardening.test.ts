@@ -210,7 +210,8 @@ describeWithNamespaces('--remaining kill with 5,000 leftovers as a subreaper', (
     // Each leftover ignored SIGTERM, so every one of them was left for SIGKILL.
     expect(end).toMatchObject({ killed: LEFTOVERS, escalation: 'kill' });
     expect(end?.['remainedAtExit']).toBeGreaterThan(0);
-    expect(elapsed).toBeLessThan(1000 + 10_000);
+    // Before the fix: 162 s and more (quadratic); now 3.4 s to 6.5 s on a loaded 2-core machine.
+    expect(elapsed).toBeLessThan(1000 + 20_000);
   }, 180_000);
 
   it('a second SIGTERM during the SIGTERM pass kills what remains at once', async () => {
@@ -229,11 +230,11 @@ describeWithNamespaces('--remaining kill with 5,000 leftovers as a subreaper', (
     const second = logs.find((l) => l['msg'] === 'second shutdown signal during the grace period: killing what remains now');
     expect(second).toBeDefined();
     // Acted on within one slice of the pass, not after it (generous for a loaded machine).
-    expect(Date.parse(String(second!['time'])) - sent).toBeLessThan(1000);
+    expect(Date.parse(String(second!['time'])) - sent).toBeLessThan(2000);
     // It came while the SIGTERM pass was under way, and overtook it: that pass never ended.
     const passes = logs.filter((l) => l['msg'] === 'signalled what remains').map((l) => l['signal']);
     expect(passes).not.toContain('SIGTERM,SIGCONT');
     expect(passes).toContain('SIGKILL');
-    expect(elapsed).toBeLessThan(10_000);
+    expect(elapsed).toBeLessThan(20_000);
   }, 180_000);
 });
