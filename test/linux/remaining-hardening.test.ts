@@ -155,8 +155,10 @@ describeWithNamespaces('--remaining kill with an empty /proc', () => {
   it('as a subreaper: a leftover two levels down, which ignores SIGTERM, is still killed', async () => {
     const leftover = uniqueSleep();
     cleanups.push(() => killSleeps(leftover));
-    // pidone -> sh (exits) ; the orphaned sh -> sleep: pidone sees only the sh until
-    // it is killed and the sleep comes back to pidone.
+    // The main child leaves a TERM-ignoring sh behind, and that sh's own child, a
+    // sleep, ignores TERM too (an ignored signal stays ignored across exec). Without
+    // /proc pidone sees only the sh, its child, until a SIGKILL round kills it and
+    // the sleep comes back to pidone for the next round.
     const child = `setsid sh -c "trap \\"\\" TERM; sleep ${leftover}; :" & sleep 0.3; exit 6`;
     const script = `mount -t tmpfs tmpfs /proc && exec ${PIDONE} --grace 500ms -- sh -c '${child}'`;
     const r = await runFor(['unshare', '--mount', 'sh', '-c', script], 20_000);
