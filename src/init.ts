@@ -14,7 +14,7 @@
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { EXIT_SETUP, execFailureCode, exitCodeOf, remapExitCode } from './exit-status.js';
-import { KernelError, strerror, walkDescendants, type Errno, type Kernel, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
+import { KernelError, PID_MAX_LIMIT, strerror, walkDescendants, type Errno, type Kernel, type ProcView, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
 import { isRealTime, rewriteSignal, type SignalName } from './signals.js';
 
@@ -57,6 +57,46 @@ const INIT_OOM_SCORE_ADJ = -1000;
 const KILL_ROUND_MS = 100;
 
 /**
+ * A pass over what remains works in slices, so that between two slices pidone reaps,
+ * and handles signals (a second SIGTERM): this many processes signalled per slice...
+ */
+const PASS_SLICE_PROCESSES = 128;
+/** ...or this many pids looked at with waitid(2) (about 0.5 us each), per slice. */
+const PASS_SLICE_PIDS = 16_384;
+
+/**
+ * One pass over what remains, as a subreaper: every process found gets `signals`.
+ * With pidone's own /proc ('tree') it walks the descendants breadth first from the
+ * children files; without one ('children') it finds pidone's own children with
+ * waitid(2) over every pid below pid_max.
+ */
+interface Pass {
+  readonly signals: readonly SignalName[];
+  readonly mode: 'tree' | 'children';
+  /** tree: every process found, each with the parent it was found under; `head` is the next to signal. */
+  readonly queue: Array<{ pid: number; parent: number }>;
+  readonly seen: Set<number>;
+  head: number;
+  /** tree: pidone's own children were listed a second time (for those re-parented during the pass). */
+  relisted: boolean;
+  /** children: the next pid to look at, and the last. */
+  next: number;
+  readonly last: number;
+  signalled: number;
+  /** When the pass began (kernel clock), for the log. */
+  readonly began: number;
+  timer: Timer | null;
+  readonly onDone: ((signalled: number | null) => void) | undefined;
+}
+
+/** Why a subreaper cannot walk its descendants, per /proc view (the `detail` of the warning). */
+const BLIND_DETAIL: Readonly<Record<Exclude<ProcView, 'own'>, string>> = {
+  foreign: '/proc belongs to another PID namespace, so its pids name other processes; mount a procfs of this namespace on /proc',
+  absent: 'no procfs is mounted on /proc',
+  'no-children': '/proc has no task/*/children files (gVisor, or a kernel without CONFIG_PROC_CHILDREN)',
+};
+
+/**
  * Signals that ask a process to end. A stopped process cannot act on them until it
  * runs again, so after forwarding one to a stopped child pidone sends SIGCONT too, as
  * systemd does after its SIGTERM (systemd.kill(5)).
@@ -83,6 +123,18 @@ export class Init {
   private remainingAtStart = 0;
   /** How many processes were left for SIGKILL when the grace period ended. */
   private killedAtEscalation = 0;
+  /** The passes over what remains now under way (the shutdown's, and forwarded signals'). */
+  private readonly passes = new Set<Pass>();
+  /** The SIGTERM pass has counted what remained (as a subreaper; PID 1 counts before). */
+  private countedAtStart = false;
+  /** The SIGTERM pass, while under way (as a subreaper). */
+  private termPass: Pass | null = null;
+  private countedAtEscalation = false;
+  /** The warning that /proc cannot show the descendants was logged. */
+  private warnedBlind = false;
+  /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
+  private scanToLimit = false;
+  private warnedHidden = false;
   /** The terminal foreground group to give back on exit (DESIGN.md "Terminal"). */
   private restoreForeground: { fd: number; pgid: number } | null = null;
   /** TIOCNOTTY as a session leader makes the kernel send us SIGHUP and SIGCONT: not the child's. */
@@ -508,22 +560,29 @@ export class Init {
       this.finish(this.exitCode);
       return;
     }
-    const remaining = this.remaining().length;
-    this.remainingAtStart = remaining;
-    if (remaining === 0) {
-      // Nothing else lives; collect any last zombie and stop.
-      this.drainStep();
-      return;
+    // Whatever remains is a child of pidone or a descendant of one (orphans come back
+    // to pidone), so waitpid's ECHILD says that nothing remains, with or without /proc.
+    this.drainStep();
+    if (this.phase !== 'draining') return;
+    const remaining = this.countRemaining();
+    const counted = remaining === undefined ? {} : { remaining };
+    if (remaining !== undefined) {
+      this.remainingAtStart = remaining;
+      this.countedAtStart = true;
     }
     if (policy === 'wait') {
-      this.log.info({ remaining }, 'child exited; waiting for the processes that remain');
+      this.log.info(counted, 'child exited; waiting for the processes that remain');
       return;
     }
-    this.log.info({ remaining, grace: formatDuration(this.config.graceMs) }, 'child exited; sending SIGTERM to what remains');
+    this.log.info({ ...counted, grace: formatDuration(this.config.graceMs) }, 'child exited; sending SIGTERM to what remains');
     this.escalation = 'term';
-    this.signalRemaining('SIGTERM');
     // SIGCONT too: a stopped process cannot act on SIGTERM until it runs.
-    this.signalRemaining('SIGCONT');
+    this.termPass = this.signalRemaining(['SIGTERM', 'SIGCONT'], (signalled) => {
+      this.termPass = null;
+      if (this.countedAtStart || signalled === null) return;
+      this.remainingAtStart = signalled;
+      this.countedAtStart = true;
+    });
     if (this.config.graceMs === 0) this.escalate();
     else this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
   }
@@ -531,22 +590,45 @@ export class Init {
   private escalate(): void {
     if (this.phase !== 'draining' || this.escalation === 'kill') return;
     this.timer?.cancel();
+    this.timer = null;
     this.escalation = 'kill';
-    const remaining = this.remaining().length;
-    this.killedAtEscalation = remaining;
-    if (remaining > 0) this.log.info({ remaining }, 'grace period over: sending SIGKILL to what remains');
+    if (this.termPass !== null && !this.countedAtStart) {
+      // Overtaken before it was done: what it reached so far is all that was counted.
+      this.remainingAtStart = this.termPass.signalled;
+      this.countedAtStart = true;
+    }
+    this.termPass = null;
+    // SIGKILL overtakes every pass still under way (the SIGTERM one, forwarded signals).
+    this.cancelPasses();
+    const remaining = this.countRemaining();
+    if (remaining !== undefined) {
+      this.killedAtEscalation = remaining;
+      this.countedAtEscalation = true;
+    }
+    this.log.info(remaining === undefined ? {} : { remaining }, 'grace period over: sending SIGKILL to what remains');
     this.killRound();
   }
 
-  /** One SIGKILL round; repeats on a short timer while anything remains. */
+  /** One SIGKILL round; repeats on a short timer, once its pass is done, while anything remains. */
   private killRound(): void {
     this.timer = null;
     if (this.phase !== 'draining') return;
-    this.signalRemaining('SIGKILL');
-    this.drainStep();
-    if (this.phase === 'draining') {
+    this.signalRemaining(['SIGKILL'], (signalled) => {
+      if (!this.countedAtEscalation && signalled !== null) {
+        this.killedAtEscalation = signalled;
+        this.countedAtEscalation = true;
+      }
+      this.drainStep();
+      if (this.phase !== 'draining') return;
+      // Children remain that the pass did not find (a children file that missed them,
+      // pids above a lowered pid_max): the next pass looks for them with waitid everywhere.
+      this.scanToLimit = signalled === 0;
+      if (this.scanToLimit && !this.warnedHidden) {
+        this.warnedHidden = true;
+        this.log.warn({ pidMax: PID_MAX_LIMIT }, 'children remain that the last pass did not find: looking for them with waitid up to the largest pid');
+      }
       this.timer = this.kernel.setTimer(KILL_ROUND_MS, () => this.guard('kill round', () => this.killRound()));
-    }
+    });
   }
 
   /** After a reap while draining: stop once pidone has no child left. */
@@ -583,30 +665,161 @@ export class Init {
   }
 
   /**
-   * Signal everything that remains. As PID 1 of its own namespace that is kill(-1),
-   * which spares the caller (kill(2)). As a subreaper kill(-1) would hit the whole
-   * host, so each descendant is signalled on its own, through a pidfd checked to
-   * still be the process found in the walk.
+   * How many processes remain, for the logs, where counting is not the work itself:
+   * as PID 1 (which signals with one kill(-1)) with its own /proc. A subreaper counts
+   * what its passes signal instead; without its own /proc nothing can count.
    */
-  private signalRemaining(signal: SignalName): number {
-    if (this.isNamespaceInit) {
-      try {
-        this.kernel.kill(-1, signal);
-      } catch (error) {
-        if (!(error instanceof KernelError && error.code === 'ESRCH')) {
-          this.log.warn({ signal, err: String(error) }, 'kill(-1) failed');
-        }
-      }
-      return 1;
-    }
-    let sent = 0;
-    for (const { pid, parent } of this.remaining()) {
-      if (this.signalDescendant(pid, parent, signal)) sent++;
-    }
-    return sent;
+  private countRemaining(): number | undefined {
+    if (!this.isNamespaceInit || this.kernel.procView() !== 'own') return undefined;
+    return this.remaining().length;
   }
 
-  private signalDescendant(pid: number, parent: number, signal: SignalName): boolean {
+  /**
+   * Signal everything that remains. As PID 1 of its own namespace that is kill(-1),
+   * which spares the caller (kill(2)) and needs no /proc. As a subreaper kill(-1)
+   * would hit the whole host, so each descendant is signalled on its own, through a
+   * pidfd checked to still be the process found: a pass (startPass) that works in
+   * slices on the event loop. `onDone` runs when every process found was signalled,
+   * with how many that were (null for kill(-1), which does not count).
+   */
+  private signalRemaining(signals: SignalName | readonly SignalName[], onDone?: (signalled: number | null) => void): Pass | null {
+    const list = typeof signals === 'string' ? [signals] : signals;
+    if (this.isNamespaceInit) {
+      for (const signal of list) {
+        try {
+          this.kernel.kill(-1, signal);
+        } catch (error) {
+          if (!(error instanceof KernelError && error.code === 'ESRCH')) {
+            this.log.warn({ signal, err: String(error) }, 'kill(-1) failed');
+          }
+        }
+      }
+      onDone?.(null);
+      return null;
+    }
+    return this.startPass(list, onDone);
+  }
+
+  /**
+   * A pass as a subreaper. Only pidone's own /proc is read: another namespace's numbers
+   * name other processes (and its "still a child of" checks read the same wrong /proc),
+   * and without the children files nothing below pidone can be seen. Then pidone falls
+   * back on what needs no /proc: waitid(2) finds its own children, which it signals;
+   * a deeper descendant is reached once its parent has died and it has come back to
+   * pidone, the subreaper (the SIGKILL rounds repeat until nothing remains).
+   */
+  private startPass(signals: readonly SignalName[], onDone?: (signalled: number | null) => void): Pass | null {
+    const view = this.scanToLimit ? 'forced' : this.kernel.procView();
+    const tree = view === 'own';
+    if (!tree && view !== 'forced' && !this.warnedBlind) {
+      this.warnedBlind = true;
+      this.log.warn(
+        {
+          proc: view,
+          detail: `${BLIND_DETAIL[view]}; pidone finds its own children with waitid(2), and a deeper descendant only once its parent has died and it has been re-parented to pidone`,
+        },
+        "cannot see the descendants in /proc: signalling only pidone's own children",
+      );
+    }
+    const pass: Pass = {
+      signals,
+      mode: tree ? 'tree' : 'children',
+      queue: [],
+      seen: new Set(),
+      head: 0,
+      relisted: false,
+      next: 1,
+      last: (view === 'forced' ? PID_MAX_LIMIT : this.kernel.pidMax()) - 1,
+      signalled: 0,
+      began: this.kernel.now(),
+      timer: null,
+      onDone,
+    };
+    if (tree) this.enqueueChildren(pass, this.selfPid);
+    this.passes.add(pass);
+    this.passSlice(pass);
+    return this.passes.has(pass) ? pass : null;
+  }
+
+  private enqueueChildren(pass: Pass, parent: number): void {
+    for (const pid of this.kernel.listChildren(parent)) {
+      if (pass.seen.has(pid)) continue;
+      pass.seen.add(pid);
+      pass.queue.push({ pid, parent });
+    }
+  }
+
+  /** One slice of a pass; the next runs from the event loop, after whatever is pending. */
+  private passSlice(pass: Pass): void {
+    pass.timer = null;
+    if (this.phase !== 'draining' || !this.passes.has(pass)) return;
+    let done: boolean;
+    if (pass.mode === 'tree') {
+      for (let budget = PASS_SLICE_PROCESSES; budget > 0 && pass.head < pass.queue.length; budget--) {
+        const { pid, parent } = pass.queue[pass.head++]!;
+        if (!this.signalDescendant(pid, parent, pass.signals)) continue;
+        pass.signalled++;
+        // Listed after the signal: a process with SIGKILL pending can fork no more
+        // (copy_process() in kernel/fork.c fails a fork once a fatal signal is
+        // pending), so the list read now is final. proc(5) warns that the children
+        // file is reliable only for a process whose children cannot change.
+        this.enqueueChildren(pass, pid);
+      }
+      if (pass.head >= pass.queue.length && !pass.relisted) {
+        // Processes whose parent died during the pass came back to pidone: once more.
+        pass.relisted = true;
+        this.enqueueChildren(pass, this.selfPid);
+      }
+      done = pass.head >= pass.queue.length;
+    } else {
+      const last = Math.min(pass.last, pass.next + PASS_SLICE_PIDS - 1);
+      for (const pid of this.kernel.waitableChildren(pass.next, last)) {
+        if (this.signalChild(pid, pass.signals)) pass.signalled++;
+      }
+      pass.next = last + 1;
+      done = pass.next > pass.last;
+    }
+    if (!done) {
+      pass.timer = this.kernel.setTimer(0, () => this.guard('shutdown pass', () => this.passSlice(pass)));
+      return;
+    }
+    this.passes.delete(pass);
+    if (this.debug) {
+      const ms = Math.round(this.kernel.now() - pass.began);
+      this.log.debug({ signal: pass.signals.join(','), signalled: pass.signalled, mode: pass.mode, ms }, 'signalled what remains');
+    }
+    pass.onDone?.(pass.signalled);
+  }
+
+  private cancelPasses(): void {
+    for (const pass of this.passes) pass.timer?.cancel();
+    this.passes.clear();
+  }
+
+  /**
+   * Signal one descendant found in the walk, through a pidfd: the pidfd pins the
+   * process that has the pid now; while it lives, /proc/<pid>/stat is its own, and if
+   * its parent is the one it was found under (or pidone, had that parent died) it is
+   * the process from the walk and not a stranger that reused the pid. A process that
+   * died meanwhile makes pidfd_send_signal fail with ESRCH, harmlessly.
+   */
+  private signalDescendant(pid: number, parent: number, signals: readonly SignalName[]): boolean {
+    return this.withPidfd(pid, signals, () => {
+      const ppid = this.kernel.parentOf(pid);
+      return ppid === parent || ppid === this.selfPid;
+    });
+  }
+
+  /**
+   * Signal one child found by waitid, through a pidfd: once the pidfd pins the
+   * process, waitid on its pid says again whether it is still pidone's child (not a
+   * stranger that got the pid of a child reaped meanwhile). No /proc involved.
+   */
+  private signalChild(pid: number, signals: readonly SignalName[]): boolean {
+    return this.withPidfd(pid, signals, () => this.kernel.waitableChildren(pid, pid).length === 1);
+  }
+
+  private withPidfd(pid: number, signals: readonly SignalName[], stillOurs: () => boolean): boolean {
     let pidfd: number | null = null;
     try {
       pidfd = this.kernel.pidfdOpen(pid);
@@ -614,21 +827,15 @@ export class Init {
       return false; // gone already
     }
     try {
-      if (pidfd !== null) {
-        // The pidfd pins the process that now has this pid. If it is still a child of
-        // the parent it was found under (or of pidone, had that parent died), it is
-        // the process from the walk and not a stranger that reused the pid.
-        const stillOurs =
-          this.kernel.listChildren(parent).includes(pid) || this.kernel.listChildren(this.selfPid).includes(pid);
-        if (!stillOurs) return false;
-        this.kernel.pidfdSendSignal(pidfd, signal);
-      } else {
-        this.kernel.kill(pid, signal);
+      if (!stillOurs()) return false;
+      for (const signal of signals) {
+        if (pidfd !== null) this.kernel.pidfdSendSignal(pidfd, signal);
+        else this.kernel.kill(pid, signal);
       }
       return true;
     } catch (error) {
       if (!(error instanceof KernelError && error.code === 'ESRCH')) {
-        this.log.debug({ child: pid, signal, err: String(error) }, 'signalling a descendant failed');
+        this.log.debug({ child: pid, signal: signals.join(','), err: String(error) }, 'signalling a descendant failed');
       }
       return false;
     } finally {

@@ -187,16 +187,16 @@ export function walkDescendants(
   root: number,
 ): Array<{ pid: number; parent: number }> {
   const out: Array<{ pid: number; parent: number }> = [];
-  const queue = [root];
   const seen = new Set<number>();
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
+  // `out` is the queue too: the next parent to expand is out[next] (no shift(), which
+  // can cost a copy of the array each time).
+  for (let next = -1, parent = root; ; parent = out[next]!.pid) {
     for (const pid of listChildren(parent)) {
       if (seen.has(pid)) continue;
       seen.add(pid);
       out.push({ pid, parent });
-      queue.push(pid);
     }
+    if (++next >= out.length) break;
   }
   return out;
 }
@@ -204,6 +204,21 @@ export function walkDescendants(
 export interface Timer {
   cancel(): void;
 }
+
+/**
+ * What /proc tells the caller about processes (procView()):
+ * - 'own': a procfs of the caller's own PID namespace, with the children files;
+ * - 'foreign': a procfs of another PID namespace (the host's /proc bind-mounted into a
+ *   container, `unshare --pid --fork` without --mount-proc): its numbers name other
+ *   processes than the caller's pids do;
+ * - 'absent': no procfs at /proc (nothing mounted, an empty tmpfs over it);
+ * - 'no-children': the caller's own procfs, without /proc/PID/task/TID/children
+ *   (a kernel without CONFIG_PROC_CHILDREN; gVisor).
+ */
+export type ProcView = 'own' | 'foreign' | 'absent' | 'no-children';
+
+/** include/linux/threads.h PID_MAX_LIMIT on 64-bit: the largest pid_max, so every pid is below it. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
 
 export interface Kernel {
   /** 'linux' or 'sim', for logs and test names. */
@@ -264,12 +279,29 @@ export interface Kernel {
   /** ioctl(fd, TIOCNOTTY): give up the controlling terminal. */
   tiocnotty(fd: number): void;
 
+  /**
+   * Whether the /proc calls below describe the caller's own processes, checked now.
+   * listChildren(), listDescendants() and parentOf() mean something only when this
+   * is 'own'; isStopped() says false unless /proc is the caller's namespace's.
+   */
+  procView(): ProcView;
   /** The pids whose parent is `pid` (/proc/<pid>/task/* /children). */
   listChildren(pid: number): number[];
   /** Every descendant of `pid`, parents before their children. */
   listDescendants(pid: number): number[];
-  /** Is `pid` stopped (state T in /proc/<pid>/stat, by SIGSTOP, SIGTSTP, ...)? False if gone. */
+  /** The parent of `pid` (field 4 of /proc/<pid>/stat); 0 if gone. */
+  parentOf(pid: number): number;
+  /** Is `pid` stopped (state T in /proc/<pid>/stat, by SIGSTOP, SIGTSTP, ...)? False if gone or unknown. */
   isStopped(pid: number): boolean;
+  /**
+   * The caller's children (live or zombie) among the pids first..last, found without
+   * /proc: waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT | __WALL) succeeds for a
+   * child of the caller (of any of its threads) and fails with ECHILD for any other
+   * pid (waitid(2)). Reaps nothing. Costs one system call per pid.
+   */
+  waitableChildren(first: number, last: number): number[];
+  /** /proc/sys/kernel/pid_max: every pid is below it. PID_MAX_LIMIT when it cannot be read. */
+  pidMax(): number;
 
   /** Monotonic milliseconds. */
   now(): number;

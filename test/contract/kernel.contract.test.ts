@@ -254,6 +254,33 @@ describe.each(backends)('Kernel contract on $name', (backend) => {
     expect(await exitOf(parent.pid)).toEqual({ pid: parent.pid, kind: 'exited', code: 0 });
   });
 
+  it('procView: the process sees its own /proc', () => {
+    expect(kernel.procView()).toBe('own');
+  });
+
+  it('parentOf: a child\'s parent is the caller; 0 for a pid that does not exist', async () => {
+    const { pid } = spawn('sleeper');
+    expect(kernel.parentOf(pid)).toBe(kernel.self().pid);
+    expect(kernel.parentOf(30000)).toBe(0);
+    kernel.kill(pid, 'SIGKILL');
+    await exitOf(pid);
+  });
+
+  it('waitableChildren: finds a child without /proc, never a stranger; reaps nothing', async () => {
+    const self = kernel.self();
+    expect(kernel.pidMax()).toBeGreaterThan(self.pid);
+    const { pid } = spawn('sleeper');
+    expect(kernel.waitableChildren(1, kernel.pidMax() - 1)).toContain(pid);
+    expect(kernel.waitableChildren(pid, pid)).toEqual([pid]);
+    // The caller's own parent and the caller itself are not its children.
+    expect(kernel.waitableChildren(self.ppid, self.ppid)).toEqual([]);
+    expect(kernel.waitableChildren(self.pid, self.pid)).toEqual([]);
+    kernel.kill(pid, 'SIGKILL');
+    const status = await exitOf(pid);
+    expect(status).toMatchObject({ kind: 'signaled', signal: 'SIGKILL' });
+    expect(kernel.waitableChildren(pid, pid)).toEqual([]);
+  });
+
   it('reap: with no child left, no status and noChildren', async () => {
     await until(() => (kernel.listChildren(kernel.self().pid).length === 0 ? true : undefined), 'no children');
     collect();

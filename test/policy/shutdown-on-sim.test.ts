@@ -106,6 +106,64 @@ describe.each(['pid1', 'subreaper'] as const)('shutdown policy on the simulator,
   });
 });
 
+describe('what remains without a /proc to walk, on the simulator', () => {
+  const blind = "cannot see the descendants in /proc: signalling only pidone's own children";
+
+  it.each(['absent', 'foreign', 'no-children'] as const)(
+    'as a subreaper with /proc %s: warns once, finds its children with waitid, and still kills a TERM-ignoring grandchild',
+    async (procView) => {
+      const { sim, code, logs } = await run(['--grace', '1s', '--', 'app'], {
+        app: [{ doubleFork: 'parent' }, { sleep: 100 }, { exit: 3 }],
+        // The daemon's child is out of sight until the daemon is killed and it comes
+        // back to pidone.
+        parent: [{ ignore: 'SIGTERM' }, { fork: 'stubborn' }, { pause: true }],
+        stubborn: [{ ignore: 'SIGTERM' }, { pause: true }],
+      }, { mode: 'subreaper', procView });
+      expect(code).toBe(3);
+      expect(alive(sim, 'parent')).toEqual([]);
+      expect(alive(sim, 'stubborn')).toEqual([]);
+      const warnings = logs.filter((l) => l['msg'] === blind);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ level: 'warn', proc: procView });
+      // Nothing was waited for forever: the grace period, then a SIGKILL round for each level.
+      expect(sim.now()).toBeLessThan(100 + 1000 + 1000);
+    },
+  );
+
+  it('a leftover that obeys SIGTERM is found and ends at once, with no /proc', async () => {
+    const { sim, code } = await run(['--grace', '1m', '--', 'app'], {
+      app: [{ doubleFork: 'cleaner' }, { sleep: 100 }, { exit: 7 }],
+      cleaner: [{ on: 'SIGTERM', run: [{ note: 'cleaned up' }, { exit: 0 }] }, { pause: true }],
+    }, { mode: 'subreaper', procView: 'absent' });
+    expect(code).toBe(7);
+    expect(sim.trace.find('note', { text: 'cleaned up' })).toHaveLength(1);
+    expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toEqual([]);
+    expect(sim.now()).toBe(100);
+  });
+
+  it('as PID 1, kill(-1) needs no /proc: no warning, and a TERM-ignoring leftover is killed after the grace period', async () => {
+    const { sim, code, logs } = await run(['--grace', '1s', '--', 'app'], {
+      app: [{ doubleFork: 'stubborn' }, { sleep: 100 }, { exit: 0 }],
+      stubborn: [{ ignore: 'SIGTERM' }, { pause: true }],
+    }, { mode: 'pid1', procView: 'foreign' });
+    expect(code).toBe(0);
+    expect(alive(sim, 'stubborn')).toEqual([]);
+    expect(sim.now()).toBe(1100);
+    expect(logs.map((l) => l['msg'])).not.toContain(blind);
+  });
+
+  it('with its own /proc, a pass over 1,000 leftovers signals each one once and counts them', async () => {
+    const { sim, code, logs } = await run(['--grace', '1s', '--', 'app'], {
+      app: [{ repeat: 1000, steps: [{ doubleFork: 'stubborn' }] }, { exit: 0 }],
+      stubborn: [{ ignore: 'SIGTERM' }, { pause: true }],
+    }, { mode: 'subreaper' });
+    expect(code).toBe(0);
+    expect(sim.trace.find('signal', { signal: 'SIGTERM' })).toHaveLength(1000);
+    expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toHaveLength(1000);
+    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ remainedAtExit: 1000, killed: 1000 });
+  });
+});
+
 describe('--pdeathsig on the simulator', () => {
   it('a parent that died before PR_SET_PDEATHSIG still counts: the signal is acted on at once', async () => {
     // pidone started under a parent (99999) that is not its parent any more.

@@ -53,6 +53,8 @@ export interface NativeAddon {
   adoptPreforked(goFd: number, adoptFd: number): number;
   /** waitpid(-1, WNOHANG) loop: statuses are [pid, signaled ? 1 : 0, code | signo, core] * n. */
   reap(): { statuses: number[]; noChildren: boolean };
+  /** The pids in first..last that are our children (waitid P_PID, WNOHANG | WNOWAIT); reaps nothing. */
+  waitableChildren(first: number, last: number): number[];
 
   /**
    * This process's argv (Node's own options and the script included) and environ(7),

@@ -17,8 +17,10 @@
  */
 import {
   KernelError,
+  PID_MAX_LIMIT,
   walkDescendants,
   type Kernel,
+  type ProcView,
   type ProcessIdentity,
   type ReapResult,
   type ReceivedSignal,
@@ -77,6 +79,8 @@ export interface SimKernelOptions {
   readonly oomScoreAdj?: number;
   /** Whether pidone has CAP_SYS_RESOURCE (default true: root on a host; Docker's default set lacks it). */
   readonly capSysResource?: boolean;
+  /** What /proc is (default 'own'); see setProcView(). */
+  readonly procView?: ProcView;
 }
 
 /** The parent of the first process of each setup: reaps whatever it is handed, like systemd or a shell. */
@@ -104,6 +108,7 @@ export class SimKernel implements Kernel {
   private readonly fds: readonly number[];
   private readonly euid: number;
   private readonly capSysResource: boolean;
+  private proc: ProcView;
 
   constructor(options: SimKernelOptions = {}) {
     this.world = new World({ pidMax: options.pidMax ?? PID_MAX_DEFAULT, coreDumps: options.coreDumps ?? false });
@@ -112,6 +117,7 @@ export class SimKernel implements Kernel {
     this.fds = options.inheritedFds ?? [];
     this.euid = options.euid ?? 0;
     this.capSysResource = options.capSysResource ?? true;
+    this.proc = options.procView ?? 'own';
     const w = this.world;
     w.onZapProgress = (ns) => finishZapIfEmpty(w, ns);
     w.onProcessExit = (p) => this.onProcessExit(p);
@@ -291,17 +297,59 @@ export class SimKernel implements Kernel {
     throw new KernelError('ENOTTY', 'ioctl(TIOCNOTTY)');
   }
 
-  /** Children of `pid` (zombies included, as /proc/<pid>/task/<tid>/children lists them); [] if none or no such pid. */
-  listChildren(pid: number): number[] {
+  procView(): ProcView {
+    this.caller();
+    return this.proc;
+  }
+
+  /**
+   * The namespace whose numbers /proc shows: the caller's own; for a 'foreign' /proc
+   * the root namespace's (the host's /proc seen from a container), null when there
+   * is no /proc to read.
+   */
+  private procNamespace(): Proc['ns'] | null {
     const c = this.caller();
-    const p = this.world.findProc(pid, c.ns);
+    if (this.proc === 'absent') return null;
+    return this.proc === 'foreign' ? this.world.rootNs : c.ns;
+  }
+
+  /**
+   * Children of `pid` (zombies included, as /proc/<pid>/task/<tid>/children lists them);
+   * [] if none or no such pid. With a 'foreign' /proc, the numbers of the host's.
+   */
+  listChildren(pid: number): number[] {
+    const ns = this.procNamespace();
+    if (ns === null || this.proc === 'no-children') return [];
+    const p = this.world.findProc(pid, ns);
     if (p === null) return [];
-    return p.children.map((child) => child.tgid.nrNs(c.ns)).filter((n) => n !== 0);
+    return p.children.map((child) => child.tgid.nrNs(ns)).filter((n) => n !== 0);
+  }
+
+  parentOf(pid: number): number {
+    const ns = this.procNamespace();
+    if (ns === null) return 0;
+    const p = this.world.findProc(pid, ns);
+    return p?.parent?.tgid.nrNs(ns) ?? 0;
   }
 
   isStopped(pid: number): boolean {
+    if (this.proc !== 'own' && this.proc !== 'no-children') return false;
     const p = this.world.findProc(pid, this.caller().ns);
     return p !== null && p.state === 'stopped';
+  }
+
+  /** waitid(P_PID, pid, WNOHANG | WNOWAIT) over first..last: the caller's children, zombies included. */
+  waitableChildren(first: number, last: number): number[] {
+    const c = this.caller();
+    return c.children
+      .map((child) => child.tgid.nrNs(c.ns))
+      .filter((n) => n !== 0 && n >= first && n <= last)
+      .sort((a, b) => a - b);
+  }
+
+  /** pid_max of the caller's namespace; PID_MAX_LIMIT without a /proc to read it from, as on Linux. */
+  pidMax(): number {
+    return this.proc === 'absent' ? PID_MAX_LIMIT : this.caller().ns.pidMax;
   }
 
   /** Breadth first, so parents come before their children (as LinuxKernel walks /proc). */
@@ -381,6 +429,11 @@ export class SimKernel implements Kernel {
   /** A process's /proc/<pid>/oom_score_adj. */
   oomScoreAdjOf(target: ProcSelector): number {
     return this.select(target).oomScoreAdj;
+  }
+
+  /** Make /proc what `view` says from now on (a mount over it, a bind mount of the host's). */
+  setProcView(view: ProcView): void {
+    this.proc = view;
   }
 
   /** Register a program that spawn() and fork steps can run by name. */
