@@ -13,6 +13,14 @@
 // already pending, and the counters carry the signals. The reader drains the pipe
 // first and reads the counters second, so a signal that lands in between leaves a
 // byte behind and causes one more (possibly empty) batch, never a lost one.
+//
+// Fault signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS) are caught too, so
+// that one sent with kill(1) is forwarded like any other. The kernel tells the two
+// kinds apart in si_code (sigaction(2), "The siginfo_t argument"): a fault of the
+// thread itself carries a positive code (SEGV_MAPERR, BUS_ADRERR, FPE_INTDIV,
+// ILL_ILLOPN, TRAP_BRKPT, SYS_SECCOMP, or SI_KERNEL from force_sig()), while kill(2),
+// tgkill(2), pidfd_send_signal(2) and sigqueue(3) give SI_USER, SI_TKILL or SI_QUEUE,
+// all <= 0. A real fault is pidone's own crash and stays one: see die_of_fault().
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +28,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "errors.h"
@@ -45,10 +54,63 @@ uv_poll_t* g_poll = nullptr;
 Napi::FunctionReference g_callback;
 Napi::AsyncContext* g_async_context = nullptr;
 
-void on_signal(int sig, siginfo_t* info, void*) {
+bool is_fault_signal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+// A real fault of pidone's own (or its own abort()): end the process by `sig`, as it
+// would have ended without pidone's handler, core dump included where enabled.
+// - When a handler was there before ours (Node's SIGSEGV handler for V8's WebAssembly
+//   traps), it gets the fault, as if ours were not there: it may recover (a wasm trap
+//   resumes at a landing pad) or crash the process itself (Node's resets SIG_DFL and
+//   re-raises).
+// - Otherwise the default disposition is restored and the signal raised again. It is
+//   blocked while this handler runs (sa_mask), so it is delivered, with SIG_DFL, as
+//   soon as the handler returns. A PID 1 cannot kill itself that way (the kernel drops
+//   a signal with SIG_DFL sent to a namespace's init, sig_task_ignored()), but a fault
+//   re-runs the faulting instruction on return, and that second fault is forced
+//   (force_sig_info_to_task() clears SIGNAL_UNKILLABLE). Either way it cannot loop: the
+//   handler is no longer ours. (A SIGTRAP from int3 or a seccomp SIGSYS do not re-run
+//   anything; as PID 1 those are dropped like any other signal PID 1 does not handle.)
+void die_of_fault(int sig, siginfo_t* info, void* context) {
+  const struct sigaction& previous = g_saved[sig];
+  bool chained = (previous.sa_flags & SA_SIGINFO) != 0
+                     ? previous.sa_sigaction != nullptr
+                     : previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN;
+  if (chained) {
+    if ((previous.sa_flags & SA_SIGINFO) != 0) {
+      previous.sa_sigaction(sig, info, context);
+    } else {
+      previous.sa_handler(sig);
+    }
+    return;
+  }
+  struct sigaction fallback = {};
+  fallback.sa_handler = SIG_DFL;
+  sigemptyset(&fallback.sa_mask);
+  sigaction(sig, &fallback, nullptr);
+  raise(sig);
+}
+
+void on_signal(int sig, siginfo_t* info, void* context) {
   int saved_errno = errno;
+  if (info != nullptr && is_fault_signal(sig) && info->si_code > 0) {
+    die_of_fault(sig, info, context);
+    errno = saved_errno;
+    return;
+  }
   bool from_self = info != nullptr && (info->si_code == SI_USER || info->si_code == SI_TKILL) &&
                    info->si_pid == g_self_pid;
+  // SIGABRT from pidone itself is its own abort(3) (glibc raises it with tgkill: SI_TKILL
+  // and our pid, so si_code alone cannot tell it from a sent one; si_pid can). It stays
+  // fatal: counting it and returning would only delay the death glibc's abort() makes
+  // sure of, and the policy would forward it to the child meanwhile. A SIGABRT from any
+  // other process is forwarded.
+  if (sig == SIGABRT && from_self) {
+    die_of_fault(sig, info, context);
+    errno = saved_errno;
+    return;
+  }
   if (sig > 0 && sig <= kMaxSignal) {
     (from_self ? g_from_self : g_count)[sig].fetch_add(1, std::memory_order_relaxed);
   }
@@ -108,15 +170,21 @@ Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
     // SA_SIGINFO: si_pid/si_code tell our own SIGPIPE from a sent one.
     action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&action.sa_mask);
-    struct sigaction old = {};
-    if (sigaction(sig, &action, &old) != 0) {
+    // The disposition found is saved before ours replaces it: a real fault right after
+    // the switch must find the handler to chain to (die_of_fault).
+    if (!g_installed[sig]) {
+      struct sigaction old = {};
+      if (sigaction(sig, nullptr, &old) != 0) {
+        failed[nfailed++] = Napi::Number::New(env, sig);
+        continue;
+      }
+      g_saved[sig] = old;
+    }
+    if (sigaction(sig, &action, nullptr) != 0) {
       failed[nfailed++] = Napi::Number::New(env, sig);
       continue;
     }
-    if (!g_installed[sig]) {
-      g_saved[sig] = old;
-      g_installed[sig] = true;
-    }
+    g_installed[sig] = true;
   }
   return failed;
 }
@@ -197,6 +265,16 @@ Napi::Value UnwatchSignals(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// DereferenceNull(): a real SIGSEGV in pidone, for its own tests (PIDONE_FAULT=segv):
+// a crash must stay a crash. The pointer is read through a volatile so that the
+// compiler cannot see it is null and emit a trap instruction (SIGILL) instead.
+Napi::Value DereferenceNull(const Napi::CallbackInfo& info) {
+  static volatile uintptr_t null_address = 0;
+  volatile int* target = reinterpret_cast<volatile int*>(null_address);
+  *target = 1;
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void init_signals(Napi::Env env, Napi::Object exports) {
@@ -205,6 +283,7 @@ void init_signals(Napi::Env env, Napi::Object exports) {
   exports.Set("takeSignals", Napi::Function::New(env, TakeSignals));
   exports.Set("watchSignals", Napi::Function::New(env, WatchSignals));
   exports.Set("unwatchSignals", Napi::Function::New(env, UnwatchSignals));
+  exports.Set("dereferenceNull", Napi::Function::New(env, DereferenceNull));
   exports.Set("SIGRTMIN", Napi::Number::New(env, SIGRTMIN));
   exports.Set("SIGRTMAX", Napi::Number::New(env, SIGRTMAX));
 }

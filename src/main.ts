@@ -13,7 +13,7 @@ import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
 import type { ParseResult } from './config.js';
 import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
-import { packageRoot } from './kernel/linux/loader.js';
+import { loadAddon, packageRoot } from './kernel/linux/loader.js';
 import { createLogger, writeStderr, type Logger } from './logger.js';
 import { childEnvironment } from './environment.js';
 import type { LaunchInfo } from './boot.js';
@@ -209,10 +209,16 @@ function installLastResort(logger: Logger, init: Init, graceMs: number): void {
 
 /**
  * PIDONE_FAULT: make pidone fail on purpose once it runs, to test the handling above
- * ('uncaught-exception' or 'unhandled-rejection'). For pidone's own tests.
+ * ('uncaught-exception' or 'unhandled-rejection'), or to check that a real crash stays
+ * one ('segv': a write through a null pointer in the addon; 'abort': abort(3)). For
+ * pidone's own tests.
  */
 function injectFault(fault: string | undefined): void {
-  if (fault === 'uncaught-exception') {
+  if (fault === 'segv') {
+    setTimeout(() => loadAddon().dereferenceNull(), 200);
+  } else if (fault === 'abort') {
+    setTimeout(() => process.abort(), 200);
+  } else if (fault === 'uncaught-exception') {
     setTimeout(() => {
       throw new Error('injected by PIDONE_FAULT=uncaught-exception');
     }, 200);

@@ -14,6 +14,7 @@ import {
   type Timer,
   type WaitStatus,
 } from '../kernel.js';
+import { useTerminalSafeWrite } from '../../logger.js';
 import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
@@ -66,7 +67,19 @@ export class LinuxKernel implements Kernel {
     options: LinuxKernelOptions = {},
   ) {
     const signals = options.signals ?? caughtSignals();
-    addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // sigaction(2) fails only for a signal that cannot be caught (EINVAL), and none of
+    // those is asked for; a runtime that reserves more (a sanitizer, another libc) would
+    // make pidone blind to those signals, and a sent one would take its default action
+    // on the init. Better to say so at start than to find out in production.
+    const failed = addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    if (failed.length > 0) {
+      throw new Error(
+        `pidone: cannot catch ${failed.map((n) => signalName(n)).join(', ')} (sigaction refused), ` +
+          'so they could not be forwarded; this runtime reserves them',
+      );
+    }
+    // pidone's own log lines must not turn SIGTTOU, which it now catches, into a loop.
+    useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
     this.launcherFds = parseLauncherFds(options.launcherFds, addon.ids()[0]);
     const m = /^(\d+):(\d+)$/.exec(options.preforked ?? '');
     this.preforked = m ? [Number(m[1]), Number(m[2])] : null;
@@ -145,6 +158,8 @@ export class LinuxKernel implements Kernel {
     } catch (error) {
       throw toKernelError(error, 'waitpid');
     }
+    // These processes are reaped already: each status must reach the policy, so nothing
+    // here may throw (signalName() names every number 1-64, glibc's 32 and 33 too).
     const statuses: WaitStatus[] = [];
     const s = raw.statuses;
     for (let i = 0; i + 3 < s.length; i += 4) {
