@@ -70,13 +70,18 @@ export function useTerminalSafeWrite(write: WriteText): void {
   writeText = write;
 }
 
-/** Write to fd 2; swallow every error (EPIPE, EAGAIN, EBADF, EIO). */
-export function writeStderr(text: string): void {
+/** Write pidone's own text to fd (help, version); swallow every error (EPIPE, EAGAIN, EBADF, EIO). */
+export function writeFd(fd: number, text: string): void {
   try {
-    writeText(2, text);
+    writeText(fd, text);
   } catch {
     // Nowhere left to report it.
   }
+}
+
+/** Write to fd 2; swallow every error. */
+export function writeStderr(text: string): void {
+  writeFd(2, text);
 }
 
 /** pino's numeric levels. */

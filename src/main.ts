@@ -6,7 +6,7 @@
  * default configuration and never loads the command-line parser (yargs costs about as
  * much as Node's own start-up). Everything else goes through src/config.ts.
  */
-import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, defaultConfig, type Config } from './config-defaults.js';
 import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
@@ -14,7 +14,7 @@ import type { ParseResult } from './config.js';
 import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon, packageRoot } from './kernel/linux/loader.js';
-import { createLogger, writeStderr, type Logger } from './logger.js';
+import { createLogger, writeFd, writeStderr, type Logger } from './logger.js';
 import { childEnvironment } from './environment.js';
 import type { LaunchInfo } from './boot.js';
 
@@ -85,15 +85,15 @@ async function parseCommandLine(argv: readonly string[]): Promise<{ config: Conf
       parsed = parseCompatArgs(selection.mode, selection.argv, process.env, version(), { programName });
     }
     if (parsed.kind === 'help') {
-      writeSync(1, (await import('./config.js')).helpText());
+      writeFd(1, (await import('./config.js')).helpText());
       exit(0);
     }
     if (parsed.kind === 'version') {
-      writeSync(1, `pidone ${version()}\n`);
+      writeFd(1, `pidone ${version()}\n`);
       exit(0);
     }
     if (parsed.kind === 'print') {
-      writeSync(parsed.stream === 'stderr' ? 2 : 1, parsed.text);
+      writeFd(parsed.stream === 'stderr' ? 2 : 1, parsed.text);
       exit(0);
     }
     const mode = parsed.config.compat;

@@ -72,14 +72,15 @@ export class LinuxKernel implements Kernel {
     // make pidone blind to those signals, and a sent one would take its default action
     // on the init. Better to say so at start than to find out in production.
     const failed = addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // pidone's own writes (logs, errors, --help) must not turn the SIGTTOU it catches
+    // into a loop: see useTerminalSafeWrite.
+    useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
     if (failed.length > 0) {
       throw new Error(
         `pidone: cannot catch ${failed.map((n) => signalName(n)).join(', ')} (sigaction refused), ` +
           'so they could not be forwarded; this runtime reserves them',
       );
     }
-    // pidone's own log lines must not turn SIGTTOU, which it now catches, into a loop.
-    useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
     this.launcherFds = parseLauncherFds(options.launcherFds, addon.ids()[0]);
     const m = /^(\d+):(\d+)$/.exec(options.preforked ?? '');
     this.preforked = m ? [Number(m[1]), Number(m[2])] : null;
