@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -143,9 +144,56 @@ Napi::Array take_batch(Napi::Env env) {
   return out;
 }
 
+// Signals 32 and 33 (the kernel's first real-time signals) are glibc's own: SIGCANCEL
+// for pthread_cancel(3) and SIGSETXID for setuid(2) and friends in a threaded process
+// (nptl(7)). glibc's sigaction() refuses them with EINVAL, so a plain process cannot
+// catch them, and `kill -32` would kill pidone (or, as PID 1, be dropped) instead of
+// reaching the child. pidone never cancels a thread nor changes its credentials, and
+// glibc (2.34 and later) installs its handlers for these two lazily, on the first
+// pthread_cancel() or setxid call, which would simply take them back. So pidone
+// installs its handler for them with the rt_sigaction system call itself.
+//
+// The kernel's struct sigaction (include/uapi/asm-generic/signal.h; the same layout on
+// x86-64 and arm64). On x86-64 the kernel returns from a handler through sa_restorer,
+// which must call rt_sigreturn; glibc sets its own (__restore_rt) on every handler it
+// installs, so ours borrows it from a signal installed through glibc first.
+#if defined(__x86_64__) || defined(__aarch64__)
+#define PIDONE_RAW_SIGACTION 1
+struct KernelSigaction {
+  void (*handler)(int, siginfo_t*, void*);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+constexpr unsigned long kSaRestorer = 0x04000000;  // SA_RESTORER, asm/signal.h
+KernelSigaction g_reserved_saved[kMaxSignal + 1];
+
+bool is_glibc_reserved(int sig) { return sig >= 32 && sig < SIGRTMIN; }
+
+int raw_sigaction(int sig, const KernelSigaction* action, KernelSigaction* old) {
+  return static_cast<int>(syscall(SYS_rt_sigaction, sig, action, old, sizeof(uint64_t)));
+}
+
+// Install on_signal for a glibc-reserved signal; `model` is a signal whose handler
+// glibc installed (ours), to copy the restorer from.
+bool install_reserved(int sig, int model) {
+  KernelSigaction from_glibc = {};
+  if (raw_sigaction(model, nullptr, &from_glibc) != 0) return false;
+  KernelSigaction action = {};
+  action.handler = on_signal;
+  action.flags = SA_SIGINFO | SA_RESTART | (from_glibc.flags & kSaRestorer);
+  action.restorer = from_glibc.restorer;
+  action.mask = ~uint64_t{0};
+  KernelSigaction old = {};
+  if (raw_sigaction(sig, &action, &old) != 0) return false;
+  if (!g_installed[sig]) g_reserved_saved[sig] = old;
+  return true;
+}
+#endif
+
 // InstallSignalHandlers(signos: number[]): catch each signal with on_signal. Creates
-// the self-pipe (O_NONBLOCK | O_CLOEXEC) on first use. Returns the signals whose
-// sigaction failed (e.g. 32 and 33, which glibc reserves).
+// the self-pipe (O_NONBLOCK | O_CLOEXEC) on first use. Returns the signals that could
+// not be caught.
 Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArray()) {
@@ -164,6 +212,12 @@ Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
       failed[nfailed++] = Napi::Number::New(env, sig);
       continue;
     }
+#ifdef PIDONE_RAW_SIGACTION
+    if (is_glibc_reserved(sig)) {
+      // After the others: the model is the first signal installed through glibc.
+      continue;
+    }
+#endif
     struct sigaction action = {};
     action.sa_sigaction = on_signal;
     // SA_RESTART: a signal must not turn a read or write of the runtime into EINTR.
@@ -186,6 +240,23 @@ Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
     }
     g_installed[sig] = true;
   }
+  for (uint32_t i = 0; i < signos.Length(); i++) {
+    int sig = signos.Get(i).As<Napi::Number>().Int32Value();
+#ifdef PIDONE_RAW_SIGACTION
+    if (sig <= 0 || sig > kMaxSignal || !is_glibc_reserved(sig)) continue;
+    int model = 0;
+    for (int m = 1; m <= kMaxSignal && model == 0; m++) {
+      if (g_installed[m] && !is_glibc_reserved(m)) model = m;
+    }
+    if (model == 0 || !install_reserved(sig, model)) {
+      failed[nfailed++] = Napi::Number::New(env, sig);
+      continue;
+    }
+    g_installed[sig] = true;
+#else
+    (void)sig;
+#endif
+  }
   return failed;
 }
 
@@ -194,6 +265,13 @@ Napi::Value InstallSignalHandlers(const Napi::CallbackInfo& info) {
 Napi::Value RestoreSignalHandlers(const Napi::CallbackInfo& info) {
   for (int sig = 1; sig <= kMaxSignal; sig++) {
     if (!g_installed[sig]) continue;
+#ifdef PIDONE_RAW_SIGACTION
+    if (is_glibc_reserved(sig)) {
+      raw_sigaction(sig, &g_reserved_saved[sig], nullptr);
+      g_installed[sig] = false;
+      continue;
+    }
+#endif
     sigaction(sig, &g_saved[sig], nullptr);
     g_installed[sig] = false;
   }

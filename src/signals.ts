@@ -45,8 +45,8 @@ function rtName(n: number): SignalName {
 
 /**
  * The name of a number signal(7) gives none (32 and 33, which glibc reserves): SIG32.
- * It is accepted back by signalNumber(), not by parseSignal(): pidone cannot catch
- * them, and a user who names them is better told so.
+ * It is accepted back by signalNumber(), not by parseSignal(), which keeps to what
+ * kill -l lists.
  */
 function numberedName(num: number): SignalName {
   return `SIG${num}`;
@@ -73,14 +73,23 @@ export function signalName(num: number): SignalName {
   throw new TypeError(`unknown signal number ${num}`);
 }
 
+/** glibc's two reserved real-time signals, below its SIGRTMIN (nptl(7)). */
+export const GLIBC_RESERVED: readonly number[] = [32, 33];
+
+/** A real-time signal (queued, each occurrence delivered): 32-64, glibc's two included. */
 export function isRealTime(name: SignalName): boolean {
-  const n = BY_NAME.get(name);
-  return n !== undefined && n >= SIGRTMIN && n <= SIGRTMAX;
+  let n: number;
+  try {
+    n = signalNumber(name);
+  } catch {
+    return false;
+  }
+  return n >= GLIBC_RESERVED[0]! && n <= SIGRTMAX;
 }
 
 /**
  * Every signal number with a name of its own (kill -l), ascending: 1-31 and 34-64,
- * without glibc's 32 and 33, which no process using glibc can catch or block.
+ * without glibc's reserved 32 and 33.
  */
 export function allSignalNumbers(): number[] {
   return [...BY_NUMBER.keys()].sort((a, b) => a - b);
@@ -148,8 +157,11 @@ function editDistance(a: string, b: string): number {
 
 /**
  * Signals pidone never installs a handler for: SIGKILL and SIGSTOP, which cannot be
- * caught (signal(7)). (32 and 33 are not in allSignalNumbers(): glibc's sigaction()
- * refuses them, see nptl(7).)
+ * caught (signal(7)).
+ *
+ * glibc's reserved 32 and 33 are caught too, though glibc's sigaction() refuses them:
+ * the addon installs them with the rt_sigaction system call (native/signals.cc says
+ * why that is safe for pidone).
  *
  * The fault signals SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS are caught:
  * sent ones are forwarded, and the addon's handler tells a real fault of pidone's own
@@ -159,9 +171,10 @@ function editDistance(a: string, b: string): number {
  */
 export const NEVER_CAUGHT: ReadonlySet<SignalName> = new Set(['SIGKILL', 'SIGSTOP']);
 
-/** The signals pidone catches: every one Linux defines except NEVER_CAUGHT. */
+/** The signals pidone catches: every one of 1-64 except NEVER_CAUGHT. */
 export function caughtSignals(): SignalName[] {
-  return allSignalNumbers()
+  return [...allSignalNumbers(), ...GLIBC_RESERVED]
+    .sort((a, b) => a - b)
     .map((n) => signalName(n))
     .filter((name) => !NEVER_CAUGHT.has(name));
 }

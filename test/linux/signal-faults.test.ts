@@ -5,18 +5,18 @@
  *   pidone catches both to forward sent ones (test/linux/every-signal.test.ts);
  * - a child killed by 32 or 33, the real-time signals glibc reserves and gives no
  *   name, makes pidone exit 160 or 161, as bash, tini and dumb-init do, also when other
- *   zombies are reaped in the same pass;
+ *   zombies are reaped in the same pass; and 32 or 33 sent to pidone reach the child;
  * - in the background of a terminal with `stty tostop`, pidone's own writes neither
  *   spin nor hang it (the write would raise SIGTTOU, which pidone catches).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
-import { MODES, startPidone, type Exit, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { MODES, poll, startPidone, type Exit, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
 const running: PidoneRun[] = [];
 const cleanups: Array<() => void> = [];
@@ -99,6 +99,17 @@ for (const mode of MODES) {
         const exited = run.logs().find((l) => l['msg'] === 'child exited');
         expect(exited?.['status']).toBe(`killed by SIG${signo}`);
         expect(run.logs().filter((l) => l['level'] === 'error')).toEqual([]);
+      });
+    }
+
+    for (const signo of [32, 33]) {
+      it(`${signo} sent to pidone (caught despite glibc) reaches the child, which dies of it: ${128 + signo}`, async () => {
+        const dir = tempDir();
+        const run = start(mode, ['--', 'sh', '-c', `touch ${dir}/up; exec sleep 30`]);
+        const pidone = await run.hostPid();
+        await poll(() => (existsSync(join(dir, 'up')) ? true : undefined), 20_000, 'the child');
+        process.kill(pidone, signo);
+        expect(await exitWithin(run, 20_000)).toEqual({ code: 128 + signo, signal: null });
       });
     }
 
