@@ -55,6 +55,41 @@ uv_poll_t* g_poll = nullptr;
 Napi::FunctionReference g_callback;
 Napi::AsyncContext* g_async_context = nullptr;
 
+// Signals 32 and 33 (the kernel's first real-time signals) are glibc's own: SIGCANCEL
+// for pthread_cancel(3) and SIGSETXID for setuid(2) and friends in a threaded process
+// (nptl(7)). glibc's sigaction() refuses them with EINVAL, so a plain process cannot
+// catch them, and `kill -32` would kill pidone (or, as PID 1, be dropped) instead of
+// reaching the child. So pidone installs its handler for them with the rt_sigaction
+// system call itself, and keeps glibc working: glibc sends them only to its own threads
+// (tgkill: SI_TKILL and our pid), and those deliveries go to the handler glibc had
+// installed (SIGSETXID's, installed when the process started its first thread; Node
+// has by then). One from any other process is forwarded. glibc installs SIGCANCEL's
+// handler on the first pthread_cancel(), which pidone never calls; that would take 32
+// back from pidone, and pthread_cancel() would still work.
+//
+// The kernel's struct sigaction (include/uapi/asm-generic/signal.h; the same layout on
+// x86-64 and arm64). On x86-64 the kernel returns from a handler through sa_restorer,
+// which must call rt_sigreturn; glibc sets its own (__restore_rt) on every handler it
+// installs, so ours borrows it from a signal installed through glibc first.
+#if defined(__x86_64__) || defined(__aarch64__)
+#define PIDONE_RAW_SIGACTION 1
+struct KernelSigaction {
+  void (*handler)(int, siginfo_t*, void*);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+constexpr unsigned long kSaRestorer = 0x04000000;  // SA_RESTORER, asm/signal.h
+KernelSigaction g_reserved_saved[kMaxSignal + 1];
+
+bool is_glibc_reserved(int sig) { return sig >= 32 && sig < SIGRTMIN; }
+
+int raw_sigaction(int sig, const KernelSigaction* action, KernelSigaction* old) {
+  return static_cast<int>(syscall(SYS_rt_sigaction, sig, action, old, sizeof(uint64_t)));
+}
+
+#endif
+
 bool is_fault_signal(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
 }
@@ -93,6 +128,20 @@ void die_of_fault(int sig, siginfo_t* info, void* context) {
   raise(sig);
 }
 
+#ifdef PIDONE_RAW_SIGACTION
+// glibc's own use of 32 or 33 (its setxid broadcast): to the handler it had installed.
+void pass_to_glibc(int sig, siginfo_t* info, void* context) {
+  const KernelSigaction& previous = g_reserved_saved[sig];
+  auto address = reinterpret_cast<uintptr_t>(previous.handler);
+  if (address == reinterpret_cast<uintptr_t>(SIG_DFL) || address == reinterpret_cast<uintptr_t>(SIG_IGN)) return;
+  if ((previous.flags & SA_SIGINFO) != 0) {
+    previous.handler(sig, info, context);
+  } else {
+    reinterpret_cast<void (*)(int)>(address)(sig);
+  }
+}
+#endif
+
 void on_signal(int sig, siginfo_t* info, void* context) {
   int saved_errno = errno;
   if (info != nullptr && is_fault_signal(sig) && info->si_code > 0) {
@@ -112,6 +161,13 @@ void on_signal(int sig, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
+#ifdef PIDONE_RAW_SIGACTION
+  if (is_glibc_reserved(sig) && from_self) {
+    pass_to_glibc(sig, info, context);
+    errno = saved_errno;
+    return;
+  }
+#endif
   if (sig > 0 && sig <= kMaxSignal) {
     (from_self ? g_from_self : g_count)[sig].fetch_add(1, std::memory_order_relaxed);
   }
@@ -144,36 +200,8 @@ Napi::Array take_batch(Napi::Env env) {
   return out;
 }
 
-// Signals 32 and 33 (the kernel's first real-time signals) are glibc's own: SIGCANCEL
-// for pthread_cancel(3) and SIGSETXID for setuid(2) and friends in a threaded process
-// (nptl(7)). glibc's sigaction() refuses them with EINVAL, so a plain process cannot
-// catch them, and `kill -32` would kill pidone (or, as PID 1, be dropped) instead of
-// reaching the child. pidone never cancels a thread nor changes its credentials, and
-// glibc (2.34 and later) installs its handlers for these two lazily, on the first
-// pthread_cancel() or setxid call, which would simply take them back. So pidone
-// installs its handler for them with the rt_sigaction system call itself.
-//
-// The kernel's struct sigaction (include/uapi/asm-generic/signal.h; the same layout on
-// x86-64 and arm64). On x86-64 the kernel returns from a handler through sa_restorer,
-// which must call rt_sigreturn; glibc sets its own (__restore_rt) on every handler it
-// installs, so ours borrows it from a signal installed through glibc first.
-#if defined(__x86_64__) || defined(__aarch64__)
-#define PIDONE_RAW_SIGACTION 1
-struct KernelSigaction {
-  void (*handler)(int, siginfo_t*, void*);
-  unsigned long flags;
-  void (*restorer)(void);
-  uint64_t mask;
-};
-constexpr unsigned long kSaRestorer = 0x04000000;  // SA_RESTORER, asm/signal.h
-KernelSigaction g_reserved_saved[kMaxSignal + 1];
 
-bool is_glibc_reserved(int sig) { return sig >= 32 && sig < SIGRTMIN; }
-
-int raw_sigaction(int sig, const KernelSigaction* action, KernelSigaction* old) {
-  return static_cast<int>(syscall(SYS_rt_sigaction, sig, action, old, sizeof(uint64_t)));
-}
-
+#ifdef PIDONE_RAW_SIGACTION
 // Install on_signal for a glibc-reserved signal; `model` is a signal whose handler
 // glibc installed (ours), to copy the restorer from.
 bool install_reserved(int sig, int model) {
@@ -181,13 +209,14 @@ bool install_reserved(int sig, int model) {
   if (raw_sigaction(model, nullptr, &from_glibc) != 0) return false;
   KernelSigaction action = {};
   action.handler = on_signal;
-  action.flags = SA_SIGINFO | SA_RESTART | (from_glibc.flags & kSaRestorer);
   action.restorer = from_glibc.restorer;
   action.mask = ~uint64_t{0};
-  KernelSigaction old = {};
-  if (raw_sigaction(sig, &action, &old) != 0) return false;
-  if (!g_installed[sig]) g_reserved_saved[sig] = old;
-  return true;
+  // Saved before ours replaces it (pass_to_glibc needs it from the first delivery on).
+  if (!g_installed[sig] && raw_sigaction(sig, nullptr, &g_reserved_saved[sig]) != 0) return false;
+  // SA_ONSTACK as glibc's own handler has it: glibc sends SIGSETXID to threads that
+  // may run on small custom stacks.
+  action.flags = SA_SIGINFO | SA_RESTART | (from_glibc.flags & kSaRestorer) | (g_reserved_saved[sig].flags & SA_ONSTACK);
+  return raw_sigaction(sig, &action, nullptr) == 0;
 }
 #endif
 

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { candidatePaths } from '../../src/kernel/linux/loader.js';
 import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, poll, startPidone, type Exit, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
@@ -122,6 +123,26 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe("pidone catching glibc's 32 and 33", () => {
+  it("leaves glibc's own use of them working: setgid() and setuid() in a threaded Node still return", () => {
+    // glibc changes the credentials of every thread by sending each SIGSETXID (33) and
+    // waiting for its handler to run there; pidone's handler passes those on to glibc's.
+    const addon = candidatePaths(ROOT).find((p) => existsSync(p))!;
+    const script = [
+      `const addon = require(${JSON.stringify(addon)});`,
+      'const failed = addon.installSignalHandlers([12, 32, 33]);',
+      "if (failed.length > 0) throw new Error('not caught: ' + failed);",
+      'process.setgid(process.getgid());',
+      'process.setuid(process.getuid());',
+      "require('fs').writeSync(1, 'returned');",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('returned');
+    expect(r.status).toBe(0);
+  });
+});
 
 interface PtyResult {
   status: number;
