@@ -160,7 +160,7 @@ export class LinuxKernel implements Kernel {
       throw toKernelError(error, 'waitpid');
     }
     // These processes are reaped already: each status must reach the policy, so nothing
-    // here may throw (signalName() names every number 1-64, glibc's 32 and 33 too).
+    // here may throw (signalName() names every signal number, glibc's 32 and 33 too).
     const statuses: WaitStatus[] = [];
     const s = raw.statuses;
     for (let i = 0; i + 3 < s.length; i += 4) {
