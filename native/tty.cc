@@ -6,6 +6,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <string>
+
 #include "errors.h"
 #include "exports.h"
 
@@ -44,6 +46,45 @@ Napi::Value Tcsetpgrp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// WriteWithSigttouBlocked(fd, text): write(2) all of text, with SIGTTOU blocked in this
+// thread. For a terminal with TOSTOP set (stty tostop), n_tty_write() first calls
+// tty_check_change(): a writer outside the foreground group gets SIGTTOU, unless it
+// blocks or ignores SIGTTOU (is_ignored() looks at this thread's mask), and the write
+// fails with ERESTARTSYS. pidone catches SIGTTOU with SA_RESTART, so the kernel would
+// restart that write, raise SIGTTOU again, and spin forever. Blocked, the write goes
+// through, as it would for a process that ignores SIGTTOU. A SIGTTOU that someone else
+// sends meanwhile is not lost: it goes to a thread that does not block it, or stays
+// pending until the mask is restored, and the handler counts it then.
+// Throws the errno of a failed write (EPIPE, EAGAIN, EIO from an orphaned group).
+Napi::Value WriteWithSigttouBlocked(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
+    throw Napi::TypeError::New(env, "Usage: writeWithSigttouBlocked(fd: number, text: string)");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTTOU);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  const char* p = text.data();
+  size_t left = text.size();
+  int err = 0;
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (err != 0) throw_errno(env, err, "write");
+  return env.Undefined();
+}
+
 // Tiocnotty(fd): give up the controlling terminal (tty_ioctl(4), TIOCNOTTY), so that a
 // child in a new session can take it. A session leader doing this makes the kernel
 // send SIGHUP and SIGCONT to the terminal's foreground group.
@@ -60,6 +101,7 @@ void init_tty(Napi::Env env, Napi::Object exports) {
   exports.Set("tcgetpgrp", Napi::Function::New(env, Tcgetpgrp));
   exports.Set("tcsetpgrp", Napi::Function::New(env, Tcsetpgrp));
   exports.Set("tiocnotty", Napi::Function::New(env, Tiocnotty));
+  exports.Set("writeWithSigttouBlocked", Napi::Function::New(env, WriteWithSigttouBlocked));
 }
 
 }  // namespace pidone

@@ -2,7 +2,8 @@
  * From how the main child ended to pidone's exit code, the way a shell reports it
  * (bash(1) "EXIT STATUS"): the child's own code; 128+n when signal n killed it; 127
  * when the command was not found, 126 when it was found but could not be executed;
- * then the --remap-exit table.
+ * then the --remap-exit table. Every n counts, glibc's reserved 32 and 33 included
+ * (160, 161), as bash, tini and dumb-init report them.
  */
 import type { Errno, WaitStatus } from './kernel/kernel.js';
 import { signalNumber } from './signals.js';

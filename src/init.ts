@@ -515,15 +515,26 @@ export class Init {
     if (this.phase === 'draining') this.drainStep(noChildren);
   }
 
-  /** One reaped status: the main child's exit, or an orphan. */
+  /**
+   * One reaped status: the main child's exit, or an orphan. A reaped process is gone
+   * for good, so an error while handling one status is logged here and must not lose
+   * the others of the same batch (nor the main child's exit among them).
+   */
   private collected(status: WaitStatus): void {
-    if (this.child !== null && status.pid === this.child.pid && this.mainStatus === null) {
-      this.onMainChildExit(status);
-      return;
+    try {
+      if (this.child !== null && status.pid === this.child.pid && this.mainStatus === null) {
+        this.onMainChildExit(status);
+        return;
+      }
+      this.orphansReaped++;
+      if (this.config.warnOnReap) this.log.warn({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
+      else if (this.debug) this.log.debug({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
+    } catch (error) {
+      this.log.error(
+        { child: status.pid, err: error instanceof Error ? error.stack : String(error) },
+        'internal error while handling a reaped status; carrying on',
+      );
     }
-    this.orphansReaped++;
-    if (this.config.warnOnReap) this.log.warn({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
-    else if (this.debug) this.log.debug({ child: status.pid, status: describeStatus(status) }, 'reaped orphan');
   }
 
   private onMainChildExit(status: WaitStatus): void {

@@ -65,13 +65,36 @@ export function levelFor(verbosity: number): (typeof LEVELS)[number] | 'error' {
   return LEVELS[Math.min(verbosity, LEVELS.length - 1)]!;
 }
 
-/** Write to fd 2; swallow every error (EPIPE, EAGAIN, EBADF). */
-export function writeStderr(text: string): void {
+/** How pidone's own text reaches an fd. */
+export type WriteText = (fd: number, text: string) => void;
+
+let writeText: WriteText = (fd, text) => {
+  writeSync(fd, text);
+};
+
+/**
+ * Write pidone's own lines with `write` from now on. The Linux kernel installs one
+ * that blocks SIGTTOU around the write(2) (the addon's writeWithSigttouBlocked): once
+ * pidone catches SIGTTOU, a plain write to a terminal with `stty tostop`, from the
+ * background, raises SIGTTOU, the handler returns, and the kernel restarts the write,
+ * which raises SIGTTOU again, forever (n_tty_write(), tty_check_change()).
+ */
+export function useTerminalSafeWrite(write: WriteText): void {
+  writeText = write;
+}
+
+/** Write pidone's own text to fd (help, version); swallow every error (EPIPE, EAGAIN, EBADF, EIO). */
+export function writeFd(fd: number, text: string): void {
   try {
-    writeSync(2, text);
+    writeText(fd, text);
   } catch {
     // Nowhere left to report it.
   }
+}
+
+/** Write to fd 2; swallow every error. */
+export function writeStderr(text: string): void {
+  writeFd(2, text);
 }
 
 /** pino's numeric levels. */

@@ -6,7 +6,7 @@
  * default configuration and never loads the command-line parser (yargs costs about as
  * much as Node's own start-up). Everything else goes through src/config.ts.
  */
-import { readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, defaultConfig, type Config } from './config-defaults.js';
 import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
@@ -14,7 +14,7 @@ import type { ParseResult } from './config.js';
 import { Init, type InitOptions, type NamespaceInit } from './init.js';
 import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon, packageRoot } from './kernel/linux/loader.js';
-import { createLogger, writeStderr, type LineFormat, type Logger } from './logger.js';
+import { createLogger, writeFd, writeStderr, type LineFormat, type Logger } from './logger.js';
 import { childEnvironment, decodeEntries, exactArguments, stringToBytes } from './environment.js';
 import type { LaunchInfo } from './boot.js';
 
@@ -105,15 +105,15 @@ async function parseCommandLine(
       parsed = parseCompatArgs(selection.mode, selection.argv, process.env, version(), { programName });
     }
     if (parsed.kind === 'help') {
-      writeSync(1, (await import('./config.js')).helpText());
+      writeFd(1, (await import('./config.js')).helpText());
       exit(0);
     }
     if (parsed.kind === 'version') {
-      writeSync(1, `pidone ${version()}\n`);
+      writeFd(1, `pidone ${version()}\n`);
       exit(0);
     }
     if (parsed.kind === 'print') {
-      writeSync(parsed.stream === 'stderr' ? 2 : 1, parsed.text);
+      writeFd(parsed.stream === 'stderr' ? 2 : 1, parsed.text);
       exit(0);
     }
     const mode = parsed.config.compat;
@@ -253,10 +253,16 @@ function installLastResort(logger: Logger, init: Init, graceMs: number): void {
 
 /**
  * PIDONE_FAULT: make pidone fail on purpose once it runs, to test the handling above
- * ('uncaught-exception' or 'unhandled-rejection'). For pidone's own tests.
+ * ('uncaught-exception' or 'unhandled-rejection'), or to check that a real crash stays
+ * one ('segv': a write through a null pointer in the addon; 'abort': abort(3)). For
+ * pidone's own tests.
  */
 function injectFault(fault: string | undefined): void {
-  if (fault === 'uncaught-exception') {
+  if (fault === 'segv') {
+    setTimeout(() => loadAddon().dereferenceNull(), 200);
+  } else if (fault === 'abort') {
+    setTimeout(() => process.abort(), 200);
+  } else if (fault === 'uncaught-exception') {
     setTimeout(() => {
       throw new Error('injected by PIDONE_FAULT=uncaught-exception');
     }, 200);

@@ -5,7 +5,9 @@
  * the addon boundary and on the command line. The numbers are Linux's (signal(7)):
  * standard ones from os.constants.signals, real-time ones SIGRTMIN..SIGRTMAX as glibc
  * exposes them (34..64: glibc keeps 32 and 33 for its own thread cancellation and
- * setxid, see nptl(7)).
+ * setxid, see nptl(7)). 32 and 33 have no name (bash reports "Unknown signal 32"), but
+ * another runtime's process can still die of one: signalName() calls them SIG32 and
+ * SIG33, so that every status and signal can be logged and turned into an exit code.
  */
 import { constants } from 'node:os';
 
@@ -41,24 +43,54 @@ function rtName(n: number): SignalName {
   return n <= mid ? `SIGRTMIN+${n - SIGRTMIN}` : `SIGRTMAX-${SIGRTMAX - n}`;
 }
 
+/**
+ * The name of a number signal(7) gives none (32 and 33, which glibc reserves): SIG32.
+ * It is accepted back by signalNumber(), not by parseSignal(), which keeps to what
+ * kill -l lists.
+ */
+function numberedName(num: number): SignalName {
+  return `SIG${num}`;
+}
+
 export function signalNumber(name: SignalName): number {
   const n = BY_NAME.get(name);
-  if (n === undefined) throw new TypeError(`unknown signal name ${name}`);
-  return n;
+  if (n !== undefined) return n;
+  const numbered = /^SIG([1-9]\d*)$/.exec(name);
+  if (numbered) return Number(numbered[1]);
+  throw new TypeError(`unknown signal name ${name}`);
 }
 
+/**
+ * The name of signal `num`: the one kill -l prints, or SIG32 and SIG33 for glibc's two
+ * reserved ones (and SIGn for any other number without a name). Never throws for a
+ * positive integer: a status or signal must always be nameable where it is logged or
+ * turned into an exit code.
+ */
 export function signalName(num: number): SignalName {
   const name = BY_NUMBER.get(num);
-  if (name === undefined) throw new TypeError(`unknown signal number ${num}`);
-  return name;
+  if (name !== undefined) return name;
+  if (Number.isInteger(num) && num >= 1) return numberedName(num);
+  throw new TypeError(`unknown signal number ${num}`);
 }
 
+/** glibc's two reserved real-time signals, below its SIGRTMIN (nptl(7)). */
+export const GLIBC_RESERVED: readonly number[] = [32, 33];
+
+/** A real-time signal (queued, each occurrence delivered): 32-64, glibc's two included. */
 export function isRealTime(name: SignalName): boolean {
-  const n = BY_NAME.get(name);
-  return n !== undefined && n >= SIGRTMIN && n <= SIGRTMAX;
+  let n: number;
+  try {
+    n = signalNumber(name);
+  } catch {
+    return false;
+  }
+  return n >= GLIBC_RESERVED[0]! && n <= SIGRTMAX;
 }
 
-/** Every signal number Linux defines that pidone can name, ascending. */
+/**
+ * Every signal number with a name of its own (kill -l), ascending: 1-31 and 34-64,
+ * without glibc's reserved 32 and 33.
+ */
 export function allSignalNumbers(): number[] {
   return [...BY_NUMBER.keys()].sort((a, b) => a - b);
 }
@@ -124,27 +156,25 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * Signals pidone never installs a handler for, and why:
- * - SIGKILL, SIGSTOP: cannot be caught (signal(7)).
- * - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS: synchronous faults. Node and V8
- *   own them (V8's WebAssembly trap handler uses SIGSEGV); a handler that returns
- *   after a real fault re-executes the faulting instruction forever. tini does not
- *   forward them either.
+ * Signals pidone never installs a handler for: SIGKILL and SIGSTOP, which cannot be
+ * caught (signal(7)).
+ *
+ * glibc's reserved 32 and 33 are caught too, though glibc's sigaction() refuses them:
+ * the addon installs them with the rt_sigaction system call (native/signals.cc says
+ * why that is safe for pidone).
+ *
+ * The fault signals SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS are caught:
+ * sent ones are forwarded, and the addon's handler tells a real fault of pidone's own
+ * (si_code > 0) from a sent one and lets the former kill pidone, chaining to the
+ * handler Node had installed before (V8's WebAssembly traps use SIGSEGV); see
+ * native/signals.cc.
  */
-export const NEVER_CAUGHT: ReadonlySet<SignalName> = new Set([
-  'SIGKILL',
-  'SIGSTOP',
-  'SIGSEGV',
-  'SIGBUS',
-  'SIGFPE',
-  'SIGILL',
-  'SIGTRAP',
-  'SIGSYS',
-]);
+export const NEVER_CAUGHT: ReadonlySet<SignalName> = new Set(['SIGKILL', 'SIGSTOP']);
 
-/** The signals pidone catches: every one Linux defines except NEVER_CAUGHT. */
+/** The signals pidone catches: every one of 1-64 except NEVER_CAUGHT. */
 export function caughtSignals(): SignalName[] {
-  return allSignalNumbers()
+  return [...allSignalNumbers(), ...GLIBC_RESERVED]
+    .sort((a, b) => a - b)
     .map((n) => signalName(n))
     .filter((name) => !NEVER_CAUGHT.has(name));
 }

@@ -19,7 +19,10 @@
  *   (atoi: "abc" is 0, which silences warnings).
  * - When the main child has exited, tini exits at once: what remains is left.
  * - tini does not forward SIGTTIN and SIGTTOU (it ignores them) nor SIGABRT (not
- *   handled: dropped for a PID 1), nor the fault signals pidone never catches either.
+ *   handled: dropped for a PID 1). tini leaves SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
+ *   and SIGSYS at their defaults, so a sent one kills it; pidone forwards a sent one in
+ *   every mode (a real fault of its own still kills it), which no script relies on
+ *   tini not doing.
  */
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
 import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';

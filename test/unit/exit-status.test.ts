@@ -9,6 +9,9 @@ describe('exit status, as a shell reports it', () => {
     expect(exitCodeOf({ pid: 5, kind: 'signaled', signal: 'SIGTERM', core: false })).toBe(143);
     expect(exitCodeOf({ pid: 5, kind: 'signaled', signal: 'SIGKILL', core: false })).toBe(137);
     expect(exitCodeOf({ pid: 5, kind: 'signaled', signal: 'SIGSEGV', core: true })).toBe(139);
+    // glibc's two reserved real-time signals, as bash reports them.
+    expect(exitCodeOf({ pid: 5, kind: 'signaled', signal: 'SIG32', core: false })).toBe(160);
+    expect(exitCodeOf({ pid: 5, kind: 'signaled', signal: 'SIG33', core: false })).toBe(161);
   });
 
   it('127 for not found, 126 for not executable', () => {

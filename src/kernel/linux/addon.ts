@@ -42,6 +42,8 @@ export interface NativeAddon {
   takeSignals(): number[];
   watchSignals(callback: (batch: number[]) => void): void;
   unwatchSignals(): void;
+  /** A real SIGSEGV (a write through a null pointer), for pidone's own tests. */
+  dereferenceNull(): void;
 
   /**
    * fork + exec over `candidates` (execvp rules); returns the pid once exec succeeded.
@@ -83,4 +85,6 @@ export interface NativeAddon {
   tcgetpgrp(fd: number): number;
   tcsetpgrp(fd: number, pgid: number): void;
   tiocnotty(fd: number): void;
+  /** write(2) all of text to fd with SIGTTOU blocked in this thread; throws the errno. */
+  writeWithSigttouBlocked(fd: number, text: string): void;
 }

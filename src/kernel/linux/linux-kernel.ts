@@ -16,6 +16,7 @@ import {
   type Timer,
   type WaitStatus,
 } from '../kernel.js';
+import { useTerminalSafeWrite } from '../../logger.js';
 import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
@@ -68,7 +69,20 @@ export class LinuxKernel implements Kernel {
     options: LinuxKernelOptions = {},
   ) {
     const signals = options.signals ?? caughtSignals();
-    addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // sigaction(2) fails only for a signal that cannot be caught (EINVAL), and none of
+    // those is asked for; a runtime that reserves more (a sanitizer, another libc) would
+    // make pidone blind to those signals, and a sent one would take its default action
+    // on the init. Better to say so at start than to find out in production.
+    const failed = addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // pidone's own writes (logs, errors, --help) must not turn the SIGTTOU it catches
+    // into a loop: see useTerminalSafeWrite.
+    useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
+    if (failed.length > 0) {
+      throw new Error(
+        `pidone: cannot catch ${failed.map((n) => signalName(n)).join(', ')} (sigaction refused), ` +
+          'so they could not be forwarded; this runtime reserves them',
+      );
+    }
     this.launcherFds = parseLauncherFds(options.launcherFds, addon.ids()[0]);
     const m = /^(\d+):(\d+)$/.exec(options.preforked ?? '');
     this.preforked = m ? [Number(m[1]), Number(m[2])] : null;
@@ -147,6 +161,8 @@ export class LinuxKernel implements Kernel {
     } catch (error) {
       throw toKernelError(error, 'waitpid');
     }
+    // These processes are reaped already: each status must reach the policy, so nothing
+    // here may throw (signalName() names every signal number, glibc's 32 and 33 too).
     const statuses: WaitStatus[] = [];
     const s = raw.statuses;
     for (let i = 0; i + 3 < s.length; i += 4) {
