@@ -7,6 +7,7 @@
  */
 import { LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon } from './kernel/linux/loader.js';
+import { caughtSignals, signalNumber } from './signals.js';
 
 /** What the launcher (bin/pidone) did before pidone's code ran, for the debug log. */
 export interface LaunchInfo {
@@ -51,6 +52,10 @@ export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Pr
       launcherFds: process.env['PIDONE_LAUNCHER_FDS'],
       preforked: process.env['PIDONE_PREFORKED'],
     });
+    // Node blocks SIGUSR1 in all its threads as it starts, and unblocks it only for its
+    // inspector, which the launcher's flags turn off: caught, it must be unblocked too.
+    // A SIGUSR1 that came meanwhile was held pending and is handled now.
+    addon.unblockSignals(caughtSignals().map((name) => signalNumber(name)));
     if (record !== null) {
       // The launcher raised the soft limit for Node alone; every child gets it back.
       if (record.nofileSoft !== null) addon.setChildNofileLimit(record.nofileSoft);
