@@ -13,6 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLauncherRecord } from '../../src/boot.js';
+import { caughtSignals, signalNumber } from '../../src/signals.js';
 import { fixture, PIDONE } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, poll, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
@@ -384,5 +385,20 @@ describe('PIDONE_LAUNCHER is trusted only for the pid it was written for', () =>
     expect(parseLauncherRecord('pid=41 ppid=7 nofile= signals=15', 42)).toBeNull();
     expect(parseLauncherRecord('pid=42 ppid=7', 42)).toBeNull();
     expect(parseLauncherRecord(undefined, 42)).toBeNull();
+  });
+});
+
+describe('the signals the launcher catches before boot()', () => {
+  it('the sh half traps, and the JS half catches first, the same signals, all of them ones pidone catches', () => {
+    const launcher = readFileSync(PIDONE, 'utf8');
+    const trapped = /^for s in ([\d ]+); do\n  trap /m.exec(launcher)![1]!.split(' ').map(Number);
+    const rt = /^s=(\d+)\nwhile \[ \$s -le (\d+) \]; do\n  trap /m.exec(launcher)!;
+    for (let n = Number(rt[1]); n <= Number(rt[2]); n++) trapped.push(n);
+    const early = /installSignalHandlers\(\s*\[([\d, ]+)\]\.concat\(\s*Array\.from\(\{ length: (\d+) \}, \(_, i\) => (\d+) \+ i\)/.exec(launcher)!;
+    const caughtFirst = early[1]!.split(',').map((n) => Number(n.trim()));
+    for (let i = 0; i < Number(early[2]); i++) caughtFirst.push(Number(early[3]) + i);
+    expect(caughtFirst).toEqual(trapped);
+    const caught = new Set(caughtSignals().map((name) => signalNumber(name)));
+    expect(trapped.filter((n) => !caught.has(n))).toEqual([]);
   });
 });
