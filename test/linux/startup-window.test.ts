@@ -8,13 +8,13 @@
  * execve: it sends a signal, or its parent (startat itself) exits.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLauncherRecord } from '../../src/boot.js';
 import { caughtSignals, signalNumber } from '../../src/signals.js';
-import { fixture, PIDONE } from '../helpers/paths.js';
+import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, poll, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
@@ -415,4 +415,55 @@ describe('the signals the launcher catches before boot()', () => {
     const caught = new Set(caughtSignals().map((name) => signalNumber(name)));
     expect(trapped.filter((n) => !caught.has(n))).toEqual([]);
   });
+});
+
+describe("Node's flags: those this Node accepts, never an unknown one", () => {
+  /** A copy of the package (bin/ and dist/; the addon and node_modules linked). */
+  function copyOfPackage(): string {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    symlinkSync(join(ROOT, 'build'), join(dir, 'build'));
+    return dir;
+  }
+
+  /** The flags pidone's Node was started with, as its child reads them. */
+  function nodeFlagsOf(launcher: string): string[] {
+    const r = spawnSync(launcher, ['--', 'sh', '-c', 'tr "\\0" "\\n" </proc/$PPID/cmdline'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout.split('\n').filter((a) => a.startsWith('--'));
+  }
+
+  const GUARD = /^--(disable-sigusr1|permission|experimental-permission)$/;
+
+  it('the build recorded them for this Node, and pidone runs with them', () => {
+    const [node, flags] = readFileSync(join(ROOT, 'dist', 'node-flags'), 'utf8').split('\n');
+    expect(node).toBe(process.execPath);
+    expect(flags!.split(' ').some((f) => GUARD.test(f))).toBe(true);
+    expect(nodeFlagsOf(PIDONE).some((f) => GUARD.test(f))).toBe(true);
+  });
+
+  const records: Array<[string, (file: string) => void]> = [
+    ['no dist/node-flags', (file) => rmSync(file)],
+    ['a record for another program', (file) => writeFileSync(file, '/bin/sh\n--no-such-flag\n3\n')],
+    [
+      'a record older than the Node binary (Node replaced in place)',
+      (file) => {
+        writeFileSync(file, `${process.execPath}\n--no-such-flag\n3\n`);
+        utimesSync(file, new Date(0), new Date(0));
+      },
+    ],
+  ];
+  for (const [name, breakRecord] of records) {
+    it(`${name}: the flags come from \`node --version\`, and the guard is there`, () => {
+      const dir = copyOfPackage();
+      breakRecord(join(dir, 'dist', 'node-flags'));
+      const flags = nodeFlagsOf(join(dir, 'bin', 'pidone'));
+      expect(flags).not.toContain('--no-such-flag');
+      expect(flags.some((f) => GUARD.test(f))).toBe(true);
+    });
+  }
 });
