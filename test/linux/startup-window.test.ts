@@ -382,6 +382,17 @@ describeWithNamespaces('fds and the parent', () => {
     expect(run.out).toContain('parent died before --pdeathsig was set; acting as if the signal came');
   }, 60_000);
 
+  it('the launcher leaves the environment alone: the child gets every variable unchanged', () => {
+    // Names a shell script might use for its own variables; the launcher's are pidone_*.
+    const names = ['_', 'f', 'fd', 'fds', 'flags', 'name', 'node', 'dir', 'root', 'version', 'max', 'current', 'soft', 'hard', 'path', 's'];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const n of names) env[n] = `kept ${n}`;
+    const r = spawnSync(PIDONE, ['--', 'env'], { encoding: 'utf8', timeout: 30_000, env });
+    expect(r.status).toBe(0);
+    const got = new Map(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    for (const n of names) expect(got.get(n), n).toBe(`kept ${n}`);
+  });
+
   it('the child never sees the launcher\'s variables', () => {
     const r = spawnSync(PIDONE, ['--', 'sh', '-c', 'env | grep "^PIDONE_" || echo none'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(0);
@@ -405,8 +416,8 @@ describe('PIDONE_LAUNCHER is trusted only for the pid it was written for', () =>
 describe('the signals the launcher catches before boot()', () => {
   it('the sh half traps, and the JS half catches first, the same signals, all of them ones pidone catches', () => {
     const launcher = readFileSync(PIDONE, 'utf8');
-    const trapped = /^for s in ([\d ]+); do\n  trap /m.exec(launcher)![1]!.split(' ').map(Number);
-    const rt = /^s=(\d+)\nwhile \[ \$s -le (\d+) \]; do\n  trap /m.exec(launcher)!;
+    const trapped = /^for pidone_sig in ([\d ]+); do\n  trap /m.exec(launcher)![1]!.split(' ').map(Number);
+    const rt = /^pidone_sig=(\d+)\nwhile \[ \$pidone_sig -le (\d+) \]; do\n  trap /m.exec(launcher)!;
     for (let n = Number(rt[1]); n <= Number(rt[2]); n++) trapped.push(n);
     const early = /installSignalHandlers\(\s*\[([\d, ]+)\]\.concat\(\s*Array\.from\(\{ length: (\d+) \}, \(_, i\) => (\d+) \+ i\)/.exec(launcher)!;
     const caughtFirst = early[1]!.split(',').map((n) => Number(n.trim()));
