@@ -51,9 +51,10 @@ struct ExecPlan {
   void finalize();
 };
 
-// The RLIMIT_NOFILE soft limit every child gets back (set by setChildNofileLimit): the
-// launcher (bin/pidone) raises pidone's own soft limit when it is too low for Node, and
-// the child must start with the limits pidone was started with. -1: leave it.
+// The RLIMIT_NOFILE soft limit every child gets back (set by setChildNofileLimit): Node
+// raises its soft limit to the hard one as it starts, the launcher (bin/pidone) may have
+// raised it before, and the child must start with the limits pidone was started with.
+// -1: leave it.
 extern long g_child_nofile_soft;
 
 // In the child: the process group or session, the terminal, default signal

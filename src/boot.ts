@@ -19,7 +19,7 @@ export interface LaunchInfo {
 export interface LauncherRecord {
   /** The parent when the launcher started (dash's $PPID). */
   readonly ppid: number;
-  /** RLIMIT_NOFILE's soft limit pidone was started with, when the launcher raised it. */
+  /** RLIMIT_NOFILE's soft limit pidone was started with (null: unlimited or unknown). */
   readonly nofileSoft: number | null;
   /** Signals the launcher caught (trap) before Node ran, in the order they came. */
   readonly signals: readonly number[];
@@ -57,7 +57,8 @@ export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Pr
     // A SIGUSR1 that came meanwhile was held pending and is handled now.
     addon.unblockSignals(caughtSignals().map((name) => signalNumber(name)));
     if (record !== null) {
-      // The launcher raised the soft limit for Node alone; every child gets it back.
+      // Node raises its soft limit to the hard one as it starts (and the launcher may
+      // have raised it before): every child gets the one pidone was started with.
       if (record.nofileSoft !== null) addon.setChildNofileLimit(record.nofileSoft);
       // Signals that came while the launcher ran: the handlers are in now, so raising
       // them again hands them to the init, which forwards them once the child runs.
