@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -73,6 +74,8 @@ void cloexec_all_except(const std::vector<int>& keep) {
 }
 
 }  // namespace
+
+long g_child_nofile_soft = -1;
 
 const char* stage_syscall(int stage) {
   static const char* const names[] = {"execve", "setsid", "setpgid", "mount(MS_PRIVATE)", "mount(proc)", "userns", "fork"};
@@ -149,6 +152,14 @@ void prepare_child(ExecPlan& plan, int err_fd) {
     // foreground, as it would under a shell that lost its terminal.
     if (plan.setsid) ioctl(plan.tty_fd, TIOCSCTTY, 0);
     tcsetpgrp(plan.tty_fd, getpid());
+  }
+  if (g_child_nofile_soft >= 0) {
+    // setrlimit(2) is a plain system call; only the soft limit changes back.
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+      nofile.rlim_cur = static_cast<rlim_t>(g_child_nofile_soft);
+      setrlimit(RLIMIT_NOFILE, &nofile);
+    }
   }
   // Default dispositions for every signal: ignored signals stay ignored across exec
   // (execve(2)), and Node ignores SIGPIPE. 32 and 33 belong to glibc and fail with

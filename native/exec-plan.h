@@ -51,6 +51,12 @@ struct ExecPlan {
   void finalize();
 };
 
+// The RLIMIT_NOFILE soft limit every child gets back (set by setChildNofileLimit): Node
+// raises its soft limit to the hard one as it starts, the launcher (bin/pidone) may have
+// raised it before, and the child must start with the limits pidone was started with.
+// -1: leave it.
+extern long g_child_nofile_soft;
+
 // In the child: the process group or session, the terminal, default signal
 // dispositions, the fd set. Signals stay blocked. On failure writes a ChildFailure to
 // err_fd and _exits.

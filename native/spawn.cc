@@ -207,9 +207,20 @@ Napi::Value AdoptPreforked(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pid);
 }
 
+// SetChildNofileLimit(soft): every child spawned from now on starts with this
+// RLIMIT_NOFILE soft limit (see g_child_nofile_soft).
+Napi::Value SetChildNofileLimit(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "Usage: setChildNofileLimit(soft: number)");
+  }
+  g_child_nofile_soft = static_cast<long>(info[0].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void init_spawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("setChildNofileLimit", Napi::Function::New(env, SetChildNofileLimit));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("adoptPreforked", Napi::Function::New(env, AdoptPreforked));
 }

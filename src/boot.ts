@@ -1,12 +1,13 @@
 /**
  * The first code pidone runs. It loads only what is needed to own every catchable
  * signal (the addon and the signal table), installs the handlers, and only then loads
- * the rest. Until the handlers are in, Node's defaults apply: SIGUSR1 would open the
- * inspector on 127.0.0.1:9229, and SIGTERM, re-raised by Node, would be dropped by the
- * kernel for a PID 1 (NODE-PID1-NOTES.md).
+ * the rest. Until the handlers are in, Node's defaults apply: SIGTERM, re-raised by
+ * Node, would be dropped by the kernel for a PID 1; SIGUSR1 would open the inspector
+ * if the launcher had not started Node with flags that forbid it (docs/security.md).
  */
 import { LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon } from './kernel/linux/loader.js';
+import { caughtSignals, signalNumber } from './signals.js';
 
 /** What the launcher (bin/pidone) did before pidone's code ran, for the debug log. */
 export interface LaunchInfo {
@@ -14,15 +15,55 @@ export interface LaunchInfo {
   readonly codeCache?: 'used' | 'rejected' | 'none';
 }
 
+/** What the launcher's sh half (bin/pidone) saw before Node started: PIDONE_LAUNCHER. */
+export interface LauncherRecord {
+  /** The parent when the launcher started (dash's $PPID). */
+  readonly ppid: number;
+  /** RLIMIT_NOFILE's soft limit pidone was started with (null: unlimited or unknown). */
+  readonly nofileSoft: number | null;
+  /** Signals the launcher caught (trap) before Node ran, in the order they came. */
+  readonly signals: readonly number[];
+}
+
+/**
+ * PIDONE_LAUNCHER ("pid=P ppid=Q nofile=[N] signals=[a,b,...]"), trusted only when it
+ * was written for this very process (P is our pid): a value inherited from an outer
+ * pidone's launcher, through a child's environment, describes another process.
+ */
+export function parseLauncherRecord(value: string | undefined, selfPid: number): LauncherRecord | null {
+  const m = /^pid=(\d+) ppid=(\d+) nofile=(\d*) signals=((?:\d+(?:,\d+)*)?)$/.exec(value ?? '');
+  if (!m || Number(m[1]) !== selfPid) return null;
+  return {
+    ppid: Number(m[2]),
+    nofileSoft: m[3] === '' ? null : Number(m[3]),
+    signals: m[4] === '' ? [] : m[4]!.split(',').map(Number),
+  };
+}
+
 export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Promise<never> {
-  // Read before anything else: --pdeathsig compares it with getppid() later.
-  const initialPpid = process.ppid;
+  const record = parseLauncherRecord(process.env['PIDONE_LAUNCHER'], process.pid);
+  // --pdeathsig compares this with getppid() once PR_SET_PDEATHSIG is set. The
+  // launcher read it at its first instruction; Node's start-up (tens of ms) comes after.
+  const initialPpid = record?.ppid ?? process.ppid;
   let kernel: LinuxKernel | Error;
   try {
-    kernel = new LinuxKernel(loadAddon(), {
+    const addon = loadAddon();
+    kernel = new LinuxKernel(addon, {
       launcherFds: process.env['PIDONE_LAUNCHER_FDS'],
       preforked: process.env['PIDONE_PREFORKED'],
     });
+    // Node blocks SIGUSR1 in all its threads as it starts, and unblocks it only for its
+    // inspector, which the launcher's flags turn off: caught, it must be unblocked too.
+    // A SIGUSR1 that came meanwhile was held pending and is handled now.
+    addon.unblockSignals(caughtSignals().map((name) => signalNumber(name)));
+    if (record !== null) {
+      // Node raises its soft limit to the hard one as it starts (and the launcher may
+      // have raised it before): every child gets the one pidone was started with.
+      if (record.nofileSoft !== null) addon.setChildNofileLimit(record.nofileSoft);
+      // Signals that came while the launcher ran: the handlers are in now, so raising
+      // them again hands them to the init, which forwards them once the child runs.
+      for (const signal of record.signals) process.kill(process.pid, signal);
+    }
   } catch (error) {
     kernel = error instanceof Error ? error : new Error(String(error));
   }

@@ -31,6 +31,7 @@ const SAVED_PREFIX = 'PIDONE_SAVED_';
  */
 export const LAUNCHER_VARS: readonly string[] = [
   'PIDONE_LAUNCHER_FDS',
+  'PIDONE_LAUNCHER',
   'PIDONE_PREFORKED',
   ...NODE_STARTUP_VARS.map((name) => SAVED_PREFIX + name),
 ];

@@ -44,7 +44,7 @@ function logLines(stderr: string): Array<Record<string, unknown>> {
 describe('Node start-up variables: for the child, not for pidone', () => {
   it('the launcher and src/environment.ts hold aside the same variables', () => {
     const launcher = readFileSync(PIDONE, 'utf8');
-    const list = /^for name in ([A-Z0-9_ ]+); do$/m.exec(launcher)?.[1]?.split(' ');
+    const list = /^for pidone_name in ([A-Z0-9_ ]+); do$/m.exec(launcher)?.[1]?.split(' ');
     expect(list).toEqual([...NODE_STARTUP_VARS]);
   });
 

@@ -35,6 +35,10 @@ export interface NativeAddon {
   readonly CLONE_NEWNS: number;
   readonly CLONE_NEWUSER: number;
 
+  /** Every child spawned from now on starts with this RLIMIT_NOFILE soft limit. */
+  setChildNofileLimit(soft: number): void;
+  /** pthread_sigmask(SIG_UNBLOCK) in the calling thread (Node blocks SIGUSR1 at start-up). */
+  unblockSignals(signos: number[]): void;
   /** sigaction each signal to the counting handler; returns those that failed. */
   installSignalHandlers(signos: number[]): number[];
   restoreSignalHandlers(): void;
