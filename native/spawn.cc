@@ -1,5 +1,5 @@
 // Spawn: fork + exec of the main child, with exec errors reported back through a
-// CLOEXEC pipe so the caller learns them synchronously (DESIGN.md "Start" 5-6).
+// CLOEXEC pipe so the caller learns them synchronously (docs/usage.md, "Exit codes": 126 and 127).
 //
 // Everything that allocates happens before fork(). Between fork and exec the child
 // makes only async-signal-safe calls (signal-safety(7)): the parent is multi-threaded

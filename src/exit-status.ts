@@ -8,7 +8,7 @@
 import type { Errno, WaitStatus } from './kernel/kernel.js';
 import { signalNumber } from './signals.js';
 
-/** Exit codes pidone uses for its own failures (docs/exit-codes.md). */
+/** Exit codes pidone uses for its own failures (docs/usage.md, "Exit codes"). */
 export const EXIT_USAGE = 2;
 /** pidone could not set itself up (subreaper refused, fork failed, addon missing). */
 export const EXIT_SETUP = 1;

@@ -135,7 +135,7 @@ export class Init {
   /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
   private scanToLimit = false;
   private warnedHidden = false;
-  /** The terminal foreground group to give back on exit (DESIGN.md "Terminal"). */
+  /** The terminal foreground group to give back on exit (docs/decisions.md, "Terminal"). */
   private restoreForeground: { fd: number; pgid: number } | null = null;
   /** TIOCNOTTY as a session leader makes the kernel send us SIGHUP and SIGCONT: not the child's. */
   private swallowHangup = false;

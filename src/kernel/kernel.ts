@@ -274,7 +274,7 @@ export interface Kernel {
   isatty(fd: number): boolean;
   /** tcgetpgrp(3): the foreground process group of the terminal on fd. */
   tcgetpgrp(fd: number): number;
-  /** tcsetpgrp(3), with SIGTTOU blocked for the call (DESIGN.md "Terminal"). */
+  /** tcsetpgrp(3), with SIGTTOU blocked for the call (docs/decisions.md, "Terminal"). */
   tcsetpgrp(fd: number, pgid: number): void;
   /** ioctl(fd, TIOCNOTTY): give up the controlling terminal. */
   tiocnotty(fd: number): void;

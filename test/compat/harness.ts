@@ -925,8 +925,26 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     const spawned = loud.findIndex((l) => l.startsWith('[dumb-init] Child spawned with PID '));
     loud.splice(spawned + 1, 0, ...fromChild);
     loud = dropCoalescable(loud, (l) => l === '[dumb-init] Received signal 17.', () => false);
+    // dumb-init takes pending signals with sigwait(3), lowest number first: when its
+    // child exits before dumb-init has taken the hand-off's SIGCONT (18), SIGCHLD (17)
+    // comes first and dumb-init exits without ever saying it got SIGCONT. Whether it
+    // does is a race of the machine's load, so the SIGCONT pair is left out on both sides.
+    loud = withoutHandOffSigcont(loud);
   }
   return { loud: numberPids(loud), quiet: numberPids(quiet) };
+}
+
+/** `lines` without each "Received signal 18." that the hand-off's "Ignoring" line follows, nor that line. */
+function withoutHandOffSigcont(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === '[dumb-init] Received signal 18.' && lines[i + 1] === '[dumb-init] Ignoring tty hand-off signal 18.') {
+      i++;
+      continue;
+    }
+    out.push(lines[i]!);
+  }
+  return out;
 }
 
 /** Drops each SIGCHLD line (with the `nothingReaped` line after it, if any) that is directly followed by another. */

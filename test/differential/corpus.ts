@@ -1,6 +1,6 @@
 /**
- * The corpus: hand-written scenarios, one per rule of DESIGN.md section 3 (and the
- * kernel rules behind them). Each runs on the real kernel and on the simulator and
+ * The corpus: hand-written scenarios, one per rule of the model (docs/simulator.md,
+ * "What is modelled", and the kernel rules behind them). Each runs on the real kernel and on the simulator and
  * the records must be equal (corpus.test.ts). Add one per rule, and one for every
  * divergence found and fixed, so it stays fixed (docs/differential.md).
  */

@@ -75,7 +75,7 @@ export interface Step {
 export interface Scenario {
   /** Short id, unique in the corpus. */
   readonly id: string;
-  /** The rule of DESIGN.md section 3 (or the kernel rule) that it checks. */
+  /** The rule of the model (docs/simulator.md, "What is modelled"), or the kernel rule, that it checks. */
   readonly rule: string;
   readonly steps: readonly Step[];
 }

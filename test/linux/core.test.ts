@@ -1,7 +1,8 @@
 /**
  * pidone core on the real kernel, as PID 1 of a PID namespace and as a subreaper:
- * reaping, forwarding, exit codes, inherited state, and the Node pitfalls from
- * NODE-PID1-NOTES.md.
+ * reaping, forwarding, exit codes, inherited state, and the pitfalls of Node as an init
+ * (docs/decisions.md: fds Node marks close-on-exec, stdio it makes non-blocking, the
+ * signal state it leaves behind).
  */
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

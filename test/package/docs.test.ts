@@ -4,7 +4,7 @@
  * README in usage.md, local links resolve, and the systemd example is a valid unit.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,4 +93,36 @@ describe('docs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('every document a source, native, test or launcher file names is in the repository', () => {
+    // A name with a folder is read from the repository's root ("docs/usage.md"); a bare
+    // name ("usage.md") from the root, docs/ or the naming file's own folder.
+    const dangling: string[] = [];
+    for (const file of sourceFiles(['src', 'native', 'test', 'bin', 'scripts'])) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?<![\w./-])((?:[\w-]+\/)*[\w-]+\.md)\b/g)) {
+        const name = m[1]!;
+        const candidates = name.includes('/')
+          ? [join(ROOT, name)]
+          : [join(ROOT, name), join(ROOT, 'docs', name), join(dirname(file), name)];
+        if (!candidates.some((c) => existsSync(c))) dangling.push(`${file.slice(ROOT.length + 1)}: ${name}`);
+      }
+    }
+    expect(dangling).toEqual([]);
+  });
 });
+
+/** Every file under the given folders of the repository (build output and fixtures' binaries aside). */
+function sourceFiles(folders: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir)) {
+      if (entry === 'node_modules' || entry === '.build' || entry === 'build') continue;
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|mts|js|mjs|cjs|cc|h|c|py|sh)$/.test(entry) || !entry.includes('.')) out.push(path);
+    }
+  };
+  for (const folder of folders) walk(join(ROOT, folder));
+  return out;
+}
