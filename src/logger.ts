@@ -117,13 +117,18 @@ function lazyLogger(load: () => PinoLogger, level: LevelName): Logger {
   const threshold = RANK[level];
   const method = (name: LevelName): LogFn =>
     RANK[name] >= threshold ? (...args: [object | string, string?]) => (load()[name] as (...a: unknown[]) => void)(...args) : () => {};
+  return loggerOf(level, method, (bindings) => {
+    let child: PinoLogger | undefined;
+    return lazyLogger(() => (child ??= load().child(bindings)), level);
+  });
+}
+
+/** A Logger at `level` whose calls at each level are `method(level)`. */
+function loggerOf(level: LevelName, method: (name: LevelName) => LogFn, child: (bindings: Record<string, unknown>) => Logger): Logger {
   return {
     level,
-    isLevelEnabled: (name: string) => (RANK as Record<string, number>)[name]! >= threshold,
-    child: (bindings) => {
-      let child: PinoLogger | undefined;
-      return lazyLogger(() => (child ??= load().child(bindings)), level);
-    },
+    isLevelEnabled: (name: string) => (RANK as Record<string, number>)[name]! >= RANK[level],
+    child,
     trace: method('trace'),
     debug: method('debug'),
     info: method('info'),
@@ -141,17 +146,7 @@ function formattedLogger(lineFormat: LineFormat, write: (text: string) => void, 
       const text = lineFormat.format(name, { ...bindings, ...fields }, msg);
       if (text !== '') write(text);
     };
-  return {
-    level: lineFormat.level,
-    isLevelEnabled: (name: string) => (RANK as Record<string, number>)[name]! >= RANK[lineFormat.level],
-    child: (more) => formattedLogger(lineFormat, write, { ...bindings, ...more }),
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
-  };
+  return loggerOf(lineFormat.level, method, (more) => formattedLogger(lineFormat, write, { ...bindings, ...more }));
 }
 
 function createPino(options: LoggerOptions): PinoLogger {
