@@ -448,4 +448,86 @@ export const CORPUS: readonly Scenario[] = [
     p3 trap HUP
     p2 exit 0
     p3 report`),
+
+  // ---- blocking wait (kernel/exit.c do_wait, kernel_wait4) -------------------------
+  scenario('wait-blocked-autoreap-echild', 'a parent blocked in wait gets ECHILD when its child is autoreaped (do_notify_parent wakes it even when it autoreaps: __wake_up_parent)', `
+    p1 fork p2
+    p1 ignore CHLD
+    p1 wait p2
+    p2 exit 0
+    p1 report`),
+  scenario('wait-blocked-autoreap-any', 'the same with wait(-1) and two children: the first autoreap leaves one to wait for, the second ends the wait with ECHILD', `
+    p1 fork p2
+    p1 fork p3
+    p1 ignore CHLD
+    p1 wait -1
+    p2 exit 0
+    p3 exit 0
+    p1 report`),
+  scenario('wait-blocked-autoreap-reparented', 'a zombie reparented to a waiter that ignores SIGCHLD is autoreaped by reparent_leader, which wakes the wait: ECHILD when nothing else is eligible', `
+    p1 setsid
+    p1 fork p2
+    p1 fork p3
+    p3 setpgid 0 0
+    p3 fork p4
+    p4 setpgid 0 p1
+    p4 exit 0
+    p1 ignore CHLD
+    p1 wait 0
+    p2 setpgid 0 0
+    p3 exit 0
+    p1 report`),
+  scenario('wait-group-not-woken-by-leaver', 'wait(0) is woken only by a child in its group (child_wait_callback, eligible_pid): a child that left the group exits, the wait sleeps on', `
+    p1 fork p2
+    p1 wait 0
+    p2 setpgid 0 0
+    p2 exit 0
+    p1 fork p3`),
+  scenario('wait-pgid-not-woken-by-leaver', 'wait(-pgid) is not woken by a child that left that group', `
+    p1 fork p2
+    p1 fork p3
+    p2 fork p4
+    p4 setpgid 0 0
+    p3 setpgid 0 p4
+    p1 wait -p4
+    p3 setpgid 0 0
+    p3 exit 0
+    p2 exit 0`),
+  scenario('wait-pid-not-woken-by-other', 'waitpid(pid) sleeps on when another child exits, and reaps its own child later', `
+    p1 fork p2
+    p1 fork p3
+    p1 wait p2
+    p3 exit 4
+    p2 exit 5
+    p1 wait p3 nohang`),
+  scenario('wait-group-fixed-at-start', 'wait(0) keeps the group it read when it started (kernel_wait4: get_task_pid(current, PIDTYPE_PGID)): a thread moves the process to a new group, the old group\'s child is still reaped', `
+    p1 fork p2
+    p1 fork p3
+    p1 thread t1
+    p1 wait 0
+    t1 setpgid 0 0
+    p2 exit 2
+    t1 report`),
+  scenario('wait-group-fixed-join-child-group', 'the process joins a child\'s group during wait(0): that child\'s exit does not end the wait', `
+    p1 fork p2
+    p1 fork p3
+    p3 setpgid 0 0
+    p1 thread t1
+    p1 wait 0
+    t1 setpgid 0 p3
+    p3 exit 3
+    t1 report
+    p2 exit 2`),
+  scenario('wait-int-min-esrch', 'waitpid(INT_MIN) is ESRCH (kernel_wait4: -INT_MIN is not defined), blocking or not', `
+    p1 wait -2147483648
+    p1 fork p2
+    p1 wait -2147483648 nohang
+    p1 wait -2147483648`),
+  scenario('wait-int-min-from-thread', 'waitpid(INT_MIN) from a thread with a zombie child is ESRCH too', `
+    p1 fork p2
+    p2 exit 0
+    p1 thread t1
+    t1 wait -2147483648
+    t1 wait -1 nohang`),
+
 ];

@@ -4,7 +4,7 @@
  */
 import { releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
-import { describeExit, type ExitStatus, type Proc, type Thread } from './process.js';
+import { describeExit, type ExitStatus, type Proc, type Thread, type WaitSpec } from './process.js';
 import { forgetOriginalParent, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
@@ -90,12 +90,14 @@ export function finishExit(world: World, proc: Proc): void {
 export function notifyParentOfExit(world: World, proc: Proc): void {
   const parent = proc.parent;
   simAssert(parent !== null, `${proc.name} has no parent to notify`);
-  if (parent.disposition('SIGCHLD').kind === 'ignore') {
-    release(world, proc, null);
-    return;
-  }
-  sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
-  for (const t of parent.threads) if (t.block?.kind === 'wait') world.wake(t);
+  // __wake_up_parent() runs whether or not the child is autoreaped, and wakes only the
+  // waiters this child is eligible for (child_wait_callback -> pid_child_should_wake ->
+  // eligible_pid). A woken waiter rescans: after an autoreap it may find nothing left
+  // to wait for and return ECHILD.
+  const waiters = parent.threads.filter((t) => t.block?.kind === 'wait' && eligible(proc, t.block.spec));
+  if (parent.disposition('SIGCHLD').kind === 'ignore') release(world, proc, null);
+  else sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  for (const t of waiters) world.wake(t);
 }
 
 /**
@@ -128,6 +130,28 @@ export type WaitOutcome =
   | { readonly kind: 'none' }
   | { readonly kind: 'echild' };
 
+/** include/uapi/linux/limits.h INT_MIN: waitpid(INT_MIN) is ESRCH ("-INT_MIN is not defined"). */
+export const INT_MIN = -2147483648;
+
+/**
+ * kernel_wait4(): what waitpid(upid) selects, read once when the call starts, in the
+ * caller's namespace. ESRCH for INT_MIN.
+ */
+export function waitSpec(waiter: Proc, upid: number): WaitSpec | 'ESRCH' {
+  if (upid === INT_MIN) return 'ESRCH';
+  const ns = waiter.ns;
+  if (upid === -1) return { type: 'all' };
+  if (upid === 0) return { type: 'pgid', pid: waiter.pgrp };
+  const pid = ns.find(Math.abs(upid)) ?? null;
+  return { type: upid < 0 ? 'pgid' : 'pid', pid: pid !== null && !pid.freed ? pid : null };
+}
+
+/** eligible_pid(): does the child match what the wait selects (task_pid_type(p, type) == wo_pid)? */
+export function eligible(child: Proc, spec: WaitSpec): boolean {
+  if (spec.type === 'all') return true;
+  return (spec.type === 'pid' ? child.tgid : child.pgrp) === spec.pid;
+}
+
 /**
  * One waitpid(target, WNOHANG) by `waiter` (do_wait / wait_consider_task): target > 0
  * that child, 0 a child in the waiter's group, -1 any child, < -1 a child in group
@@ -135,15 +159,11 @@ export type WaitOutcome =
  * all; 'none' when some match but none is a reapable zombie. Children are scanned in
  * list order, so the oldest zombie comes first.
  */
-export function waitChild(world: World, waiter: Proc, target: number): WaitOutcome {
+export function waitChild(world: World, waiter: Proc, target: number | WaitSpec): WaitOutcome {
   const ns = waiter.ns;
-  const matches = (c: Proc): boolean => {
-    if (target > 0) return c.tgid.nrNs(ns) === target;
-    if (target === 0) return c.pgrp === waiter.pgrp;
-    if (target < -1) return c.pgrp.nrNs(ns) === -target;
-    return true;
-  };
-  const candidates = waiter.children.filter(matches);
+  const spec = typeof target === 'number' ? waitSpec(waiter, target) : target;
+  if (spec === 'ESRCH') return { kind: 'echild' };
+  const candidates = waiter.children.filter((c) => eligible(c, spec));
   if (candidates.length === 0) return { kind: 'echild' };
   const zombie = candidates.find((c) => c.reapable);
   if (zombie === undefined) return { kind: 'none' };

@@ -7,11 +7,11 @@
  */
 import type { Errno } from '../kernel.js';
 import type { SignalName } from '../../signals.js';
-import { exitGroup, exitThread, waitChild } from './exit.js';
+import { exitGroup, exitThread, waitChild, waitSpec } from './exit.js';
 import { cloneThread, copyProcess, execProgram } from './fork.js';
 import { setpgid, setsid } from './groups.js';
 import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
-import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread } from './process.js';
+import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitSpec } from './process.js';
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
@@ -52,7 +52,7 @@ function unblock(world: World, thread: Thread): boolean {
     case 'pause':
       return false;
     case 'wait': {
-      const outcome = waitOnce(world, thread.proc, block.target);
+      const outcome = waitOnce(world, thread.proc, block.spec);
       if (outcome === 'none') return false;
       break;
     }
@@ -66,7 +66,7 @@ function unblock(world: World, thread: Thread): boolean {
 }
 
 /** waitpid(target, WNOHANG) from a script, recording what it got. */
-function waitOnce(world: World, proc: Proc, target: number): 'done' | 'none' {
+function waitOnce(world: World, proc: Proc, target: WaitSpec): 'done' | 'none' {
   const outcome = waitChild(world, proc, target);
   if (outcome.kind === 'none') return 'none';
   if (outcome.kind === 'echild') fail(world, proc, 'waitpid', 'ECHILD');
@@ -127,11 +127,22 @@ function step(world: World, thread: Thread): void {
       return;
     }
     thread.frames.pop();
-    if (frame.handler) thread.block = frame.resume;
+    if (frame.handler) thread.block = restart(frame.resume, proc);
     return;
   }
   const s = frame.steps[frame.index++]!;
   execStep(world, thread, s);
+}
+
+/**
+ * Back to the call a handler interrupted. SA_RESTART restarts a wait from the start
+ * (-ERESTARTSYS), so kernel_wait4 reads its arguments again: wait(0) takes the
+ * caller's group as it is now.
+ */
+function restart(block: Block | null, proc: Proc): Block | null {
+  if (block?.kind !== 'wait') return block;
+  const spec = waitSpec(proc, block.target);
+  return spec === 'ESRCH' ? block : { ...block, spec };
 }
 
 function setBlock(world: World, thread: Thread, block: Block): void {
@@ -227,11 +238,13 @@ function execStep(world: World, thread: Thread, s: Step): void {
         const p = typeof wait === 'string' ? world.findProc(target, proc.ns) : null;
         target = p ? -p.pgrp.nrNs(proc.ns) : -Math.abs(target);
       }
+      const spec = waitSpec(proc, target);
+      if (spec === 'ESRCH') return fail(world, proc, 'waitpid', 'ESRCH');
       if (nohang) {
-        if (waitOnce(world, proc, target) === 'none') world.record(proc, 'waited', { child: 0, status: 'none (WNOHANG)' });
+        if (waitOnce(world, proc, spec) === 'none') world.record(proc, 'waited', { child: 0, status: 'none (WNOHANG)' });
         return;
       }
-      return setBlock(world, thread, { kind: 'wait', target });
+      return setBlock(world, thread, { kind: 'wait', target, spec });
     }
     case 'thread': {
       const ref = (s as { thread: ProgramRef }).thread;

@@ -60,7 +60,18 @@ export const SIG_IGN: Disposition = { kind: 'ignore' };
 export type Block =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'pause' }
-  | { readonly kind: 'wait'; readonly target: number };
+  | { readonly kind: 'wait'; readonly target: number; readonly spec: WaitSpec };
+
+/**
+ * What a wait selects, fixed when the call starts (kernel_wait4): 'all' for -1
+ * (PIDTYPE_MAX), 'pid' for pid > 0 (find_get_pid), 'pgid' for 0 (the caller's group,
+ * get_task_pid(current, PIDTYPE_PGID)) and for < -1 (find_get_pid(-pid)). `pid` is the
+ * struct pid itself, so a process that changes its group during the wait, or a group
+ * id that is reused, does not change what the wait selects. null: no such pid.
+ */
+export type WaitSpec =
+  | { readonly type: 'all' }
+  | { readonly type: 'pid' | 'pgid'; readonly pid: Pid | null };
 
 /** One level of a thread's script: a program, a repeat body, or a running handler. */
 export interface Frame {
