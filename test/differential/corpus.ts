@@ -530,4 +530,35 @@ export const CORPUS: readonly Scenario[] = [
     t1 wait -2147483648
     t1 wait -1 nohang`),
 
+  // ---- a dying namespace init and its process group (zap_pid_ns_processes) ---------
+  scenario('zap-init-in-inner-group', 'a dying init that joined a group led by a process of its namespace stays exiting while that group id is allocated, until its parent moves it (pid_allocated == init_pids)', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p3 exit 0
+    p2 wait p3
+    p2 exit 0
+    p1 wait p2 nohang
+    p1 setpgid p2 p2
+    p1 wait p2 nohang`),
+  scenario('zap-init-in-inner-group-killed', 'the same when the group leader is killed by the zap itself', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p3 fork p4
+    p2 exit 7
+    p1 wait p2 nohang
+    p1 setpgid p2 p2
+    p1 wait p2 nohang`),
+  scenario('zap-init-in-inner-group-parent-group', 'the same, the parent moving the init into its own group', `
+    p1 setsid
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p2 exit 0
+    p1 setpgid p2 p1
+    p1 wait -1 nohang`),
 ];

@@ -101,15 +101,20 @@ export function startZap(world: World, init: Proc): void {
   finishZapIfEmpty(world, ns);
 }
 
-/** The wait loop at the end of zap_pid_ns_processes(): done when only init's pids remain. */
+/**
+ * The wait loop at the end of zap_pid_ns_processes(): done when pid_allocated ==
+ * init_pids, i.e. the only number left in the namespace is the init's own (its
+ * leader's pid; the last thread's own pid, the second of init_pids when it is not the
+ * leader, is already released here). Every other allocated number counts, including
+ * one that only the init itself still holds: a process group of its namespace that
+ * the init joined keeps its leader's pid allocated after the leader is gone, so the
+ * init stays exiting until something moves it to another group (its parent's
+ * setpgid), and free_pid() wakes it.
+ */
 export function finishZapIfEmpty(world: World, ns: PidNamespace): void {
   if (!ns.zapping) return;
   const init = ns.childReaper!;
-  const onlyInit = [...ns.idr.values()].every(
-    (pid) =>
-      pid === init.tgid ||
-      (pid.thread === null && pid.tgidOf === null && [...pid.pgrpOf, ...pid.sessionOf].every((p) => p === init)),
-  );
+  const onlyInit = [...ns.idr.values()].every((pid) => pid === init.tgid);
   if (!onlyInit) return;
   ns.zapping = false;
   finishExit(world, init);
