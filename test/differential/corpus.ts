@@ -561,4 +561,46 @@ export const CORPUS: readonly Scenario[] = [
     p2 exit 0
     p1 setpgid p2 p1
     p1 wait -1 nohang`),
+
+  // ---- the harness itself ----------------------------------------------------------
+  scenario('harness-two-threads-wait', 'two threads of one process blocked in wait at once: each gets its own child', `
+    p1 thread t1
+    p1 fork p2
+    p1 fork p3
+    t1 wait p3
+    p1 wait p2
+    p2 exit 2
+    p3 exit 3
+    t1 report`),
+  scenario('harness-thread-wait-echild', 'a thread\'s failed wait is its own: the main thread\'s result is not taken for it', `
+    p1 thread t1
+    p1 fork p2
+    p1 wait p2
+    t1 wait 99
+    p2 exit 2
+    t1 wait -1 nohang`),
+  scenario('lastpid-out-of-range-einval', 'ns_last_pid refuses a value above pid_max (proc_dointvec_minmax: EINVAL) and the allocator does not move', `
+    p1 lastpid max+1
+    p1 fork p2
+    p2 report`),
+  scenario('lastpid-pid-max-accepted', 'ns_last_pid accepts pid_max itself: the next fork wraps', `
+    p1 lastpid max-0
+    p1 lastpid max+5
+    p1 fork p2
+    p2 report`),
+  scenario('exec-by-thread-caught', 'after a non-leader thread execs, the process\'s handlers run in the image that thread started (the signal is the exec\'ing actor\'s)', `
+    p1 fork p2
+    p2 thread t1
+    t1 exec
+    t1 trap USR1
+    p1 kill p2 USR1
+    t1 report`),
+  scenario('exec-by-thread-old-leader-gone', 'after a non-leader thread execs, the old main thread is gone: it takes no more steps', `
+    p1 fork p2
+    p2 thread t1
+    t1 exec
+    p2 report
+    t1 trap USR2
+    p1 kill t1 USR2
+    t1 report`),
 ];

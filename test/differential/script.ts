@@ -22,7 +22,8 @@
  *   p2 pdeathsig TERM     prctl(PR_SET_PDEATHSIG)
  *   p2 exec               execve(2) of the same puppet: handlers reset, other threads gone
  *   p1 lastpid 500        write /proc/sys/kernel/ns_last_pid in the actor's namespace;
- *                         "lastpid max-1" is pid_max - 1 (the next fork wraps)
+ *                         "lastpid max-1" is pid_max - 1 (the next fork wraps);
+ *                         "lastpid max+1" is out of range (EINVAL)
  *
  * Lines starting with '#' and blank lines are ignored.
  */
@@ -66,7 +67,7 @@ export interface Step {
   readonly refs?: readonly Ref[];
   /** exit / threadexit code; lastpid's number. */
   readonly code?: number;
-  /** lastpid max-K: K. */
+  /** lastpid max-K: K (max+K: -K). */
   readonly belowMax?: number;
   /** trap, ignore, default, kill, pdeathsig; 'SIG0' for kill's signal 0. */
   readonly signal?: SignalName | 'SIG0';
@@ -130,8 +131,8 @@ export function parseStep(line: string, where = line): Step {
       return { ...base, op, code: parseCode(args[0], where) };
     case 'lastpid': {
       arity(1);
-      const m = /^max-([0-9]+)$/.exec(args[0]!);
-      if (m) return { ...base, op, belowMax: Number(m[1]) };
+      const m = /^max([+-])([0-9]+)$/.exec(args[0]!);
+      if (m) return { ...base, op, belowMax: (m[1] === '-' ? 1 : -1) * Number(m[2]) };
       return { ...base, op, code: parseCode(args[0], where) };
     }
     case 'setsid':

@@ -52,7 +52,7 @@ function unblock(world: World, thread: Thread): boolean {
     case 'pause':
       return false;
     case 'wait': {
-      const outcome = waitOnce(world, thread.proc, block.spec);
+      const outcome = waitOnce(world, thread, block.spec);
       if (outcome === 'none') return false;
       break;
     }
@@ -66,11 +66,12 @@ function unblock(world: World, thread: Thread): boolean {
 }
 
 /** waitpid(target, WNOHANG) from a script, recording what it got. */
-function waitOnce(world: World, proc: Proc, target: WaitSpec): 'done' | 'none' {
-  const outcome = waitChild(world, proc, target);
+function waitOnce(world: World, thread: Thread, target: WaitSpec): 'done' | 'none' {
+  const outcome = waitChild(world, thread.proc, target);
   if (outcome.kind === 'none') return 'none';
-  if (outcome.kind === 'echild') fail(world, proc, 'waitpid', 'ECHILD');
-  else world.record(proc, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
+  // Recorded on the calling thread: two threads of one process may wait at once.
+  if (outcome.kind === 'echild') fail(world, thread, 'waitpid', 'ECHILD');
+  else world.record(thread, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
   return 'done';
 }
 
@@ -86,8 +87,9 @@ function runHandler(world: World, thread: Thread, signal: SignalName, d: { actio
   else if (d.action === 'reap') while (waitChild(world, proc, -1).kind === 'status');
 }
 
-function fail(world: World, proc: Proc, syscall: string, errno: Errno): void {
-  world.record(proc, 'error', { syscall, errno });
+/** A failed system call, recorded on the thread that made it (errno is per thread). */
+function fail(world: World, who: Proc | Thread, syscall: string, errno: Errno): void {
+  world.record(who, 'error', { syscall, errno });
 }
 
 function resolveProgram(world: World, ref: ProgramRef, parentName: string): ProgramDef | undefined {
@@ -159,7 +161,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
       const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs });
-      if ('error' in child) return fail(world, proc, 'fork', child.error);
+      if ('error' in child) return fail(world, thread, 'fork', child.error);
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);
         if (errno !== null) {
@@ -181,7 +183,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
       return setBlock(world, thread, { kind: 'pause' });
     case 'on': {
       const h = s as Extract<Step, { on: unknown }>;
-      if (!isValidSignal(h.on) || isKernelOnly(h.on)) return fail(world, proc, 'sigaction', 'EINVAL');
+      if (!isValidSignal(h.on) || isKernelOnly(h.on)) return fail(world, thread, 'sigaction', 'EINVAL');
       proc.dispositions.set(h.on, {
         kind: 'handler',
         action: h.do ?? 'record',
@@ -193,7 +195,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
     case 'ignore':
     case 'default': {
       const signal = kind === 'ignore' ? (s as { ignore: SignalName }).ignore : (s as { default: SignalName }).default;
-      if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, proc, 'sigaction', 'EINVAL');
+      if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, thread, 'sigaction', 'EINVAL');
       proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : SIG_DFL);
       // do_sigaction(): a pending signal that is now ignored is discarded.
       if (kind === 'ignore') proc.pending.remove(signal);
@@ -201,47 +203,47 @@ function execStep(world: World, thread: Thread, s: Step): void {
     }
     case 'setsid': {
       const r = setsid(world, proc);
-      if (typeof r !== 'number') fail(world, proc, 'setsid', r.error);
+      if (typeof r !== 'number') fail(world, thread, 'setsid', r.error);
       return;
     }
     case 'setpgid': {
       const { pid, pgid } = (s as Extract<Step, { setpgid: unknown }>).setpgid;
       const p = resolveRef(world, proc, pid);
       const g = resolveRef(world, proc, pgid);
-      if (p === null || g === null) return fail(world, proc, 'setpgid', 'ESRCH');
+      if (p === null || g === null) return fail(world, thread, 'setpgid', 'ESRCH');
       const errno = setpgid(world, proc, p, g);
-      if (errno !== null) fail(world, proc, 'setpgid', errno);
+      if (errno !== null) fail(world, thread, 'setpgid', errno);
       return;
     }
     case 'kill': {
       const { kill, signal, group = false } = s as Extract<Step, { kill: unknown }>;
       let target = resolveRef(world, proc, kill);
-      if (target === null) return fail(world, proc, 'kill', 'ESRCH');
+      if (target === null) return fail(world, thread, 'kill', 'ESRCH');
       if (group) {
         if (typeof kill === 'string') {
           const p = world.findProc(target, proc.ns);
-          if (p === null) return fail(world, proc, 'kill', 'ESRCH');
+          if (p === null) return fail(world, thread, 'kill', 'ESRCH');
           target = -p.pgrp.nrNs(proc.ns);
         } else {
           target = -Math.abs(target);
         }
       }
       const errno = killFrom(world, proc, target, signal);
-      if (errno !== null) fail(world, proc, 'kill', errno);
+      if (errno !== null) fail(world, thread, 'kill', errno);
       return;
     }
     case 'wait': {
       const { wait, nohang = false, group = false } = s as Extract<Step, { wait: unknown }>;
       let target = resolveRef(world, proc, wait);
-      if (target === null) return fail(world, proc, 'waitpid', 'ECHILD');
+      if (target === null) return fail(world, thread, 'waitpid', 'ECHILD');
       if (group) {
         const p = typeof wait === 'string' ? world.findProc(target, proc.ns) : null;
         target = p ? -p.pgrp.nrNs(proc.ns) : -Math.abs(target);
       }
       const spec = waitSpec(proc, target);
-      if (spec === 'ESRCH') return fail(world, proc, 'waitpid', 'ESRCH');
+      if (spec === 'ESRCH') return fail(world, thread, 'waitpid', 'ESRCH');
       if (nohang) {
-        if (waitOnce(world, proc, spec) === 'none') world.record(proc, 'waited', { child: 0, status: 'none (WNOHANG)' });
+        if (waitOnce(world, thread, spec) === 'none') world.record(thread, 'waited', { child: 0, status: 'none (WNOHANG)' });
         return;
       }
       return setBlock(world, thread, { kind: 'wait', target, spec });
@@ -249,16 +251,16 @@ function execStep(world: World, thread: Thread, s: Step): void {
     case 'thread': {
       const ref = (s as { thread: ProgramRef }).thread;
       const program = resolveProgram(world, ref, proc.name);
-      if (program === undefined) return fail(world, proc, 'clone', 'ENOENT');
+      if (program === undefined) return fail(world, thread, 'clone', 'ENOENT');
       const t = cloneThread(world, proc, program.steps);
-      if ('error' in t) fail(world, proc, 'clone', t.error);
+      if ('error' in t) fail(world, thread, 'clone', t.error);
       return;
     }
     case 'unshare': {
       // unshare(CLONE_NEWPID): EINVAL when already unshared (pid_ns_for_children is
       // not the active namespace), ENOSPC past MAX_PID_NS_LEVEL.
-      if (proc.nsForChildren !== proc.ns) return fail(world, proc, 'unshare', 'EINVAL');
-      if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, proc, 'unshare', 'ENOSPC');
+      if (proc.nsForChildren !== proc.ns) return fail(world, thread, 'unshare', 'EINVAL');
+      if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, thread, 'unshare', 'ENOSPC');
       proc.nsForChildren = world.newNamespace(proc.ns);
       world.record(proc, 'unshare', { ns: proc.nsForChildren.id, level: proc.nsForChildren.level });
       return;
@@ -266,14 +268,14 @@ function execStep(world: World, thread: Thread, s: Step): void {
     case 'exec': {
       const name = (s as { exec: string }).exec;
       const errno = execProgram(world, thread, world.program(name), name);
-      if (errno !== null) fail(world, proc, 'execve', errno);
+      if (errno !== null) fail(world, thread, 'execve', errno);
       return;
     }
     case 'subreaper':
       return setChildSubreaper(world, proc, (s as { subreaper: boolean }).subreaper);
     case 'pdeathsig': {
       const signal = (s as { pdeathsig: SignalName }).pdeathsig;
-      if (!isValidSignal(signal)) return fail(world, proc, 'prctl', 'EINVAL');
+      if (!isValidSignal(signal)) return fail(world, thread, 'prctl', 'EINVAL');
       proc.pdeathSignal = signal;
       return;
     }
