@@ -603,4 +603,87 @@ export const CORPUS: readonly Scenario[] = [
     t1 trap USR2
     p1 kill t1 USR2
     t1 report`),
+
+  // ---- per-thread parent links (kernel/exit.c __do_wait, forget_original_parent) ----
+  scenario('thread-children-wait-own-first', 'each thread has its own children list and __do_wait scans the caller\'s first: wait(-1) from a thread returns its own child before an older one of the main thread', `
+    p1 fork p2
+    p1 thread t1
+    t1 fork p3
+    p2 exit 2
+    p3 exit 3
+    t1 wait -1 nohang
+    p1 wait -1 nohang`),
+  scenario('thread-children-move-to-sibling', 'a thread that exits hands its children to a live sibling, at the end of that sibling\'s list (find_alive_thread, list_splice_tail)', `
+    p1 thread t1
+    t1 fork p2
+    p1 fork p3
+    t1 threadexit 0
+    p2 exit 2
+    p3 exit 3
+    p1 wait -1 nohang
+    p1 wait -1 nohang`),
+  scenario('thread-children-leader-exits', 'a leader that exits first hands its children to the live thread, which waits for them', `
+    p1 fork p2
+    p2 fork p3
+    p2 thread t1
+    t1 fork p4
+    p2 threadexit 0
+    p3 exit 3
+    p4 exit 4
+    t1 wait -1 nohang
+    t1 report`),
+
+  // ---- per-thread parent-death signal (prctl PR_SET_PDEATHSIG, forget_original_parent)
+  scenario('pdeathsig-two-threads', 'two threads of the orphan with two different parent-death signals: both are sent', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 trap USR2
+    p3 pdeathsig USR1
+    p3 thread t1
+    t1 pdeathsig USR2
+    p2 exit 0
+    p3 report`),
+  scenario('pdeathsig-thread-exited', 'a thread that set the parent-death signal and exited takes it with it', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 thread t1
+    t1 pdeathsig USR1
+    t1 threadexit 0
+    p2 exit 0
+    p3 report`),
+  scenario('pdeathsig-forking-thread-exits', 'the parent-death signal fires when the forking thread exits, though its process lives on', `
+    p1 fork p2
+    p2 thread t1
+    t1 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    t1 threadexit 0
+    p3 report`),
+  scenario('pdeathsig-exec-by-other-thread', 'the parent-death signal fires when another thread\'s exec ends the forking thread (de_thread)', `
+    p1 fork p2
+    p2 thread t1
+    p2 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    t1 exec
+    p3 report`),
+
+  // ---- per-thread pid_ns_for_children (unshare(CLONE_NEWPID)) ----------------------
+  scenario('unshare-per-thread-fork', 'unshare(CLONE_NEWPID) is per thread: after a second thread unshares, the first thread\'s fork stays in the namespace; the second thread\'s is PID 1 of the new one', `
+    p1 thread t1
+    t1 unshare
+    p1 fork p2
+    p2 report
+    t1 fork p3
+    p3 report`),
+  scenario('unshare-per-thread-clone', 'after one thread unshares, only that thread is refused a thread or a CLONE_NEWPID child (EINVAL); its sibling may', `
+    p1 thread t1
+    t1 unshare
+    t1 thread t2
+    p1 thread t3
+    p1 fork p2 newns
+    p2 report
+    t1 fork p3 newns`),
 ];

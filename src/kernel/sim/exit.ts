@@ -5,7 +5,7 @@
 import { releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
 import { describeExit, type ExitStatus, type Proc, type Thread, type WaitSpec } from './process.js';
-import { forgetOriginalParent, startZap } from './reparent.js';
+import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
 import type { World } from './world.js';
@@ -44,7 +44,13 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   proc.threads = proc.threads.filter((t) => t !== thread);
   if (!group) world.record(thread, 'thread-exit', { code, tgid: proc.tgid.nr(), leader: thread.isLeader });
   if (!thread.isLeader) releaseThread(world, thread);
-  if (proc.threads.length > 0) return;
+  if (proc.threads.length > 0) {
+    // exit_notify -> forget_original_parent(): a live sibling thread takes this
+    // thread's children (find_new_reaper -> find_alive_thread), and their
+    // parent-death signals fire.
+    passChildrenToSibling(world, thread, proc.threads[0]!);
+    return;
+  }
   // The thread group is dead. synchronize_group_exit(): the last thread's code.
   proc.status = proc.groupExit ?? { kind: 'exited', code };
   if (!group) world.record(proc, 'exit', { status: describeExit(proc.status), name: proc.name, last: 'thread' });
@@ -159,11 +165,19 @@ export function eligible(child: Proc, spec: WaitSpec): boolean {
  * all; 'none' when some match but none is a reapable zombie. Children are scanned in
  * list order, so the oldest zombie comes first.
  */
-export function waitChild(world: World, waiter: Proc, target: number | WaitSpec): WaitOutcome {
+export function waitChild(world: World, waiter: Proc, target: number | WaitSpec, caller?: Thread): WaitOutcome {
   const ns = waiter.ns;
   const spec = typeof target === 'number' ? waitSpec(waiter, target) : target;
   if (spec === 'ESRCH') return { kind: 'echild' };
-  const candidates = waiter.children.filter((c) => eligible(c, spec));
+  // __do_wait(): the calling thread's own children first, then each other thread's,
+  // in thread-list order from the caller (while_each_thread).
+  const threads = waiter.threads;
+  const from = caller === undefined ? 0 : Math.max(0, threads.indexOf(caller));
+  const order = [...threads.slice(from), ...threads.slice(0, from)];
+  const scanned = order.flatMap((t) => waiter.childrenOf(t));
+  // Children of no live thread: a dying namespace init keeps its own.
+  const rest = waiter.children.filter((c) => !scanned.includes(c));
+  const candidates = [...scanned, ...rest].filter((c) => eligible(c, spec));
   if (candidates.length === 0) return { kind: 'echild' };
   const zombie = candidates.find((c) => c.reapable);
   if (zombie === undefined) return { kind: 'none' };

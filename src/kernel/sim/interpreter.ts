@@ -67,7 +67,7 @@ function unblock(world: World, thread: Thread): boolean {
 
 /** waitpid(target, WNOHANG) from a script, recording what it got. */
 function waitOnce(world: World, thread: Thread, target: WaitSpec): 'done' | 'none' {
-  const outcome = waitChild(world, thread.proc, target);
+  const outcome = waitChild(world, thread.proc, target, thread);
   if (outcome.kind === 'none') return 'none';
   // Recorded on the calling thread: two threads of one process may wait at once.
   if (outcome.kind === 'echild') fail(world, thread, 'waitpid', 'ECHILD');
@@ -160,7 +160,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
       const { fork, as, exec = true, newPidNs = false } = s as Extract<Step, { fork: unknown }>;
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
-      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs });
+      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread });
       if ('error' in child) return fail(world, thread, 'fork', child.error);
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);
@@ -252,17 +252,19 @@ function execStep(world: World, thread: Thread, s: Step): void {
       const ref = (s as { thread: ProgramRef }).thread;
       const program = resolveProgram(world, ref, proc.name);
       if (program === undefined) return fail(world, thread, 'clone', 'ENOENT');
-      const t = cloneThread(world, proc, program.steps);
+      const t = cloneThread(world, proc, program.steps, thread);
       if ('error' in t) fail(world, thread, 'clone', t.error);
       return;
     }
     case 'unshare': {
       // unshare(CLONE_NEWPID): EINVAL when already unshared (pid_ns_for_children is
       // not the active namespace), ENOSPC past MAX_PID_NS_LEVEL.
-      if (proc.nsForChildren !== proc.ns) return fail(world, thread, 'unshare', 'EINVAL');
+      // Per thread: the calling thread gets a new nsproxy (unshare_nsproxy_namespaces,
+      // switch_task_namespaces(current, ...)); its siblings keep theirs.
+      if (thread.nsForChildren !== proc.ns) return fail(world, thread, 'unshare', 'EINVAL');
       if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, thread, 'unshare', 'ENOSPC');
-      proc.nsForChildren = world.newNamespace(proc.ns);
-      world.record(proc, 'unshare', { ns: proc.nsForChildren.id, level: proc.nsForChildren.level });
+      thread.nsForChildren = world.newNamespace(proc.ns);
+      world.record(thread, 'unshare', { ns: thread.nsForChildren.id, level: thread.nsForChildren.level });
       return;
     }
     case 'exec': {
@@ -276,7 +278,8 @@ function execStep(world: World, thread: Thread, s: Step): void {
     case 'pdeathsig': {
       const signal = (s as { pdeathsig: SignalName }).pdeathsig;
       if (!isValidSignal(signal)) return fail(world, thread, 'prctl', 'EINVAL');
-      proc.pdeathSignal = signal;
+      // prctl(PR_SET_PDEATHSIG) sets current->pdeath_signal: the calling thread's.
+      thread.pdeathSignal = signal;
       return;
     }
     case 'doubleFork': {

@@ -13,9 +13,12 @@
  *   running|stopped|exiting -> zombie   (exit_notify: EXIT_ZOMBIE, parent notified)
  *   zombie -> dead               (release_task: reaped by wait, or autoreaped)
  *
- * Anything else is a SimBug. Parent/child links are kept per process (the kernel keeps
- * them per thread and moves a dying thread's children to a live sibling thread first,
- * find_alive_thread(); the difference is invisible to getppid and wait).
+ * Anything else is a SimBug. Parent links are per thread, as in the kernel: a child's
+ * real_parent is the thread that forked it (parentThread), each thread's children list
+ * is the process's `children` filtered by that thread (a move appends at the end, as
+ * list_splice_tail does), and a thread that exits hands its children to a live sibling
+ * (forget_original_parent -> find_alive_thread). pid_ns_for_children and pdeath_signal
+ * are per thread too.
  */
 import type { SignalName } from '../../signals.js';
 import type { ClockTimer } from './clock.js';
@@ -94,11 +97,20 @@ export class Thread {
   queued = false;
   /** The timer that wakes a sleep. */
   wakeTimer: ClockTimer | null = null;
+  /**
+   * nsproxy->pid_ns_for_children of this task: unshare(CLONE_NEWPID) changes it for
+   * the calling thread only (switch_task_namespaces(current, ...)).
+   */
+  nsForChildren: PidNamespace;
+  /** current->pdeath_signal (prctl PR_SET_PDEATHSIG): per thread, 0 in a new task (copy_process). */
+  pdeathSignal: SignalName | null = null;
 
   constructor(
     readonly pid: Pid,
     readonly proc: Proc,
-  ) {}
+  ) {
+    this.nsForChildren = proc.ns;
+  }
 
   get isLeader(): boolean {
     return this.proc.tgid === this.pid;
@@ -113,8 +125,13 @@ export class Proc {
   leader!: Thread;
   /** Live threads, the leader first while it lives. */
   threads: Thread[] = [];
-  parent: Proc | null = null;
-  /** In the order wait() scans them: forked ones appended, reparented ones spliced at the end. */
+  /** real_parent: the thread that forked this process, or the one it was reparented to. */
+  parentThread: Thread | null = null;
+  /**
+   * Every thread's children, in list order: forked ones appended, moved ones (from a
+   * dead sibling thread or a dead parent) spliced at the end. One thread's children
+   * list (task->children) is this filtered by parentThread.
+   */
   children: Proc[] = [];
   sessionLeader = false;
   state: ProcState = 'running';
@@ -135,10 +152,6 @@ export class Proc {
   readonly pending = new PendingSignals();
   /** Signals waiting for pidone's onSignal handler (only the external process). */
   readonly batch = new PendingSignals();
-  /** pid_ns_for_children: where this process's next child gets its pid (unshare(CLONE_NEWPID)). */
-  nsForChildren: PidNamespace;
-  /** PR_SET_PDEATHSIG. */
-  pdeathSignal: SignalName | null = null;
   /** The last child forked (the 'child' reference in scripts). */
   lastChild: Proc | null = null;
   program: ProgramDef | null = null;
@@ -151,8 +164,30 @@ export class Proc {
     public session: Pid,
     /** pidone itself: driven by Kernel calls, not by a script. */
     readonly external: boolean,
-  ) {
-    this.nsForChildren = tgid.ns;
+  ) {}
+
+  /** The parent process: real_parent's thread group (getppid). */
+  get parent(): Proc | null {
+    return this.parentThread?.proc ?? null;
+  }
+
+  /** PR_SET_PDEATHSIG of the main thread (pidone's own, set through the Kernel). */
+  get pdeathSignal(): SignalName | null {
+    return this.leader.pdeathSignal;
+  }
+
+  set pdeathSignal(signal: SignalName | null) {
+    this.leader.pdeathSignal = signal;
+  }
+
+  /** find_alive_thread(): the first thread not yet exiting, in thread-list order. */
+  get aliveThread(): Thread | null {
+    return this.threads[0] ?? null;
+  }
+
+  /** One thread's children list (task->children), in order. */
+  childrenOf(thread: Thread): Proc[] {
+    return this.children.filter((c) => c.parentThread === thread);
   }
 
   /** task_active_pid_ns(). */
