@@ -686,4 +686,26 @@ export const CORPUS: readonly Scenario[] = [
     p1 fork p2 newns
     p2 report
     t1 fork p3 newns`),
+
+  scenario('pdeathsig-zombie-leader-still-listed', 'a leader that exited first stays on the thread list until its group is reaped, so its parent-death signal still fires for the live thread', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    p3 thread t1
+    p3 threadexit 0
+    p2 exit 0
+    t1 report`),
+  scenario('wait-group-reread-after-stop', 'a wait stopped and continued restarts (-ERESTARTSYS) and reads its group again', `
+    p1 fork p2
+    p2 fork p3
+    p2 fork p4
+    p4 setpgid 0 0
+    p2 thread t1
+    p2 wait 0
+    t1 setpgid 0 p4
+    p1 kill p2 STOP
+    p1 kill p2 CONT
+    p4 exit 4
+    p3 exit 3`),
 ];

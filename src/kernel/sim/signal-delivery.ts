@@ -12,7 +12,7 @@
  */
 import type { Errno } from '../kernel.js';
 import { defaultAction, signalNumber, type SignalName } from '../../signals.js';
-import { exitGroup } from './exit.js';
+import { exitGroup, waitSpec } from './exit.js';
 import { isPgrpOrphaned } from './groups.js';
 import type { Disposition, Proc, Thread } from './process.js';
 import type { World } from './world.js';
@@ -116,6 +116,14 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
 /** SIGCONT on a stopped process (prepare_signal): it runs again; the parent hears CLD_CONTINUED. */
 function continueProcess(world: World, proc: Proc): void {
   proc.transition('running');
+  // A thread stopped inside a wait left it with -ERESTARTSYS and restarts it now:
+  // kernel_wait4 reads its arguments again (wait(0) takes the group the process is
+  // in by now).
+  for (const t of proc.threads) {
+    if (t.block?.kind !== 'wait') continue;
+    const spec = waitSpec(proc, t.block.target);
+    if (spec !== 'ESRCH') t.block = { ...t.block, spec };
+  }
   world.record(proc, 'continued', {});
   world.wakeAll(proc);
   notifyParentCldStop(world, proc);
