@@ -708,4 +708,29 @@ export const CORPUS: readonly Scenario[] = [
     p1 kill p2 CONT
     p4 exit 4
     p3 exit 3`),
+
+  // ---- SA_NOCLDWAIT (do_notify_parent, flush_signal_handlers) -----------------------
+  scenario('nocldwait-autoreap', 'SIGCHLD at SIG_DFL with SA_NOCLDWAIT: children are autoreaped, wait finds none', `
+    p1 fork p2
+    p1 nocldwait
+    p2 exit 0
+    p1 wait -1 nohang`),
+  scenario('nocldwait-handler-still-signalled', 'a SIGCHLD handler with SA_NOCLDWAIT: the child is autoreaped and SIGCHLD still comes (only SIG_IGN suppresses it)', `
+    p1 fork p2
+    p1 nocldwait trap
+    p2 exit 3
+    p1 wait p2 nohang`),
+  scenario('nocldwait-blocked-wait-echild', 'a wait blocked on a child that SA_NOCLDWAIT autoreaps ends with ECHILD', `
+    p1 fork p2
+    p1 nocldwait
+    p1 wait p2
+    p2 exit 0
+    p1 report`),
+  scenario('nocldwait-cleared-by-exec', 'execve clears SA_NOCLDWAIT (flush_signal_handlers clears sa_flags): children are zombies again', `
+    p1 fork p2
+    p2 nocldwait
+    p2 fork p3
+    p2 exec
+    p3 exit 4
+    p2 wait p3 nohang`),
 ];

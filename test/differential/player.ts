@@ -232,6 +232,7 @@ export class Player {
         a = signalArg(step.signal);
         break;
       case 'subreaper':
+      case 'nocldwait':
         a = step.flag ? 1 : 0;
         break;
       case 'lastpid':

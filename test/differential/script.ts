@@ -21,6 +21,8 @@
  *   p2 report             getpid, gettid, getppid, getpgrp, getsid
  *   p2 pdeathsig TERM     prctl(PR_SET_PDEATHSIG)
  *   p2 exec               execve(2) of the same puppet: handlers reset, other threads gone
+ *   p1 nocldwait          sigaction(SIGCHLD, SIG_DFL with SA_NOCLDWAIT): children are autoreaped;
+ *                         "nocldwait trap" is a recording handler with SA_NOCLDWAIT
  *   p1 lastpid 500        write /proc/sys/kernel/ns_last_pid in the actor's namespace;
  *                         "lastpid max-1" is pid_max - 1 (the next fork wraps);
  *                         "lastpid max+1" is out of range (EINVAL)
@@ -48,6 +50,7 @@ export const OP = {
   pdeathsig: 15,
   exec: 16,
   lastpid: 17,
+  nocldwait: 18,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -61,7 +64,7 @@ export interface Step {
   readonly op: OpName;
   /** fork / thread: the new actor. */
   readonly name?: string;
-  /** fork newns, wait nohang, subreaper on. */
+  /** fork newns, wait nohang, subreaper on, nocldwait trap. */
   readonly flag?: boolean;
   /** setpgid (2), kill and wait (1). */
   readonly refs?: readonly Ref[];
@@ -157,6 +160,10 @@ export function parseStep(line: string, where = line): Step {
       arity(1, 2);
       if (args[1] !== undefined && args[1] !== 'nohang') throw new ScriptError(`${where}: expected 'nohang', got '${args[1]}'`);
       return { ...base, op, refs: [parseRef(args[0]!, where)], flag: args[1] === 'nohang' };
+    case 'nocldwait':
+      arity(0, 1);
+      if (args[0] !== undefined && args[0] !== 'trap') throw new ScriptError(`${where}: expected 'trap', got '${args[0]}'`);
+      return { ...base, op, flag: args[0] === 'trap' };
     case 'subreaper':
       arity(0, 1);
       if (args[0] !== undefined && args[0] !== 'off') throw new ScriptError(`${where}: expected 'off', got '${args[0]}'`);

@@ -157,6 +157,8 @@ export class SimSide implements Side {
         return [{ pdeathsig: sig(a) }];
       case OP.exec:
         return [{ exec: 'actor' }];
+      case OP.nocldwait:
+        return [a !== 0 ? { on: 'SIGCHLD', do: 'record', noCldWait: true } : { default: 'SIGCHLD', noCldWait: true }];
       default:
         throw new Error(`sim: unknown op ${op}`);
     }

@@ -88,8 +88,8 @@ export function finishExit(world: World, proc: Proc): void {
 
 /**
  * do_notify_parent() for an exit: SIGCHLD to the parent and a wake-up of its wait().
- * When the parent's SIGCHLD disposition is SIG_IGN (or SA_NOCLDWAIT), the child is
- * reaped on the spot (autoreap) and no signal is sent: wait(2), "POSIX.1-2001
+ * When the parent's SIGCHLD disposition is SIG_IGN or has SA_NOCLDWAIT, the child is
+ * reaped on the spot (autoreap); with SIG_IGN no signal is sent: wait(2), "POSIX.1-2001
  * specifies that if the disposition of SIGCHLD is set to SIG_IGN ... children that
  * terminate do not become zombies".
  */
@@ -100,9 +100,12 @@ export function notifyParentOfExit(world: World, proc: Proc): void {
   // waiters this child is eligible for (child_wait_callback -> pid_child_should_wake ->
   // eligible_pid). A woken waiter rescans: after an autoreap it may find nothing left
   // to wait for and return ECHILD.
+  // SA_NOCLDWAIT autoreaps too, but SIGCHLD is still sent (only SIG_IGN sets sig = 0).
   const waiters = parent.threads.filter((t) => t.block?.kind === 'wait' && eligible(proc, t.block.spec));
-  if (parent.disposition('SIGCHLD').kind === 'ignore') release(world, proc, null);
-  else sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  const d = parent.disposition('SIGCHLD');
+  const autoreap = d.kind === 'ignore' || d.noCldWait === true;
+  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  if (autoreap) release(world, proc, null);
   for (const t of waiters) world.wake(t);
 }
 

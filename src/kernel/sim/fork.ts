@@ -137,7 +137,8 @@ export function execProgram(world: World, thread: Thread, program: ProgramDef | 
   }
   leader.state = 'alive';
   proc.threads = [leader];
-  for (const [sig, d] of proc.dispositions) if (d.kind === 'handler') proc.dispositions.set(sig, SIG_DFL);
+  // flush_signal_handlers(): handlers go back to SIG_DFL and every sa_flags (SA_NOCLDWAIT) is cleared.
+  for (const [sig, d] of proc.dispositions) if (d.kind === 'handler' || (d.kind === 'default' && d.noCldWait)) proc.dispositions.set(sig, SIG_DFL);
   proc.forkNoExec = false;
   proc.program = program;
   proc.name = name;

@@ -189,6 +189,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
         action: h.do ?? 'record',
         ...(h.code !== undefined ? { code: h.code } : {}),
         ...(h.run !== undefined ? { run: h.run } : {}),
+        ...(h.noCldWait === true ? { noCldWait: true } : {}),
       });
       return;
     }
@@ -196,7 +197,8 @@ function execStep(world: World, thread: Thread, s: Step): void {
     case 'default': {
       const signal = kind === 'ignore' ? (s as { ignore: SignalName }).ignore : (s as { default: SignalName }).default;
       if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, thread, 'sigaction', 'EINVAL');
-      proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : SIG_DFL);
+      const noCldWait = kind === 'default' && (s as { noCldWait?: boolean }).noCldWait === true;
+      proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : noCldWait ? { kind: 'default', noCldWait } : SIG_DFL);
       // do_sigaction(): a pending signal that is now ignored is discarded.
       if (kind === 'ignore') proc.pending.remove(signal);
       return;

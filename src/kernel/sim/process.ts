@@ -52,9 +52,16 @@ export function describeExit(s: ExitStatus): string {
  * is handed to the Kernel.onSignal callback instead of a script.
  */
 export type Disposition =
-  | { readonly kind: 'default' }
+  | { readonly kind: 'default'; readonly noCldWait?: boolean }
   | { readonly kind: 'ignore' }
-  | { readonly kind: 'handler'; readonly action: HandlerAction | 'external'; readonly code?: number; readonly run?: readonly Step[] };
+  | {
+      readonly kind: 'handler';
+      readonly action: HandlerAction | 'external';
+      readonly code?: number;
+      readonly run?: readonly Step[];
+      /** SA_NOCLDWAIT (meaningful for SIGCHLD): children are autoreaped, SIGCHLD still comes. */
+      readonly noCldWait?: boolean;
+    };
 
 export const SIG_DFL: Disposition = { kind: 'default' };
 export const SIG_IGN: Disposition = { kind: 'ignore' };

@@ -34,11 +34,11 @@ export type Step =
   /** Block until killed: `for (;;) pause();`. Handlers still run. */
   | { readonly pause: true }
   /** sigaction(sig, handler): on delivery record it, exit_group(code), reap (waitpid(-1, WNOHANG) loop), or run steps. */
-  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[] }
+  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[]; readonly noCldWait?: boolean }
   /** signal(sig, SIG_IGN). */
   | { readonly ignore: SignalName }
   /** signal(sig, SIG_DFL). */
-  | { readonly default: SignalName }
+  | { readonly default: SignalName; readonly noCldWait?: boolean }
   /** setsid(2). */
   | { readonly setsid: true }
   /** setpgid(2). */

@@ -145,7 +145,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       if (o['pause'] !== true) fail(p, 'expected true');
       return { pause: true };
     case 'on': {
-      onlyKeys(o, ['on', 'do', 'code', 'run'], path);
+      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait'], path);
       const action = o['do'];
       if (action !== undefined && action !== 'record' && action !== 'exit' && action !== 'reap') {
         fail(`${path}.do`, `expected 'record', 'exit' or 'reap', got ${describe(action)}`);
@@ -155,14 +155,18 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         ...(action !== undefined ? { do: action } : {}),
         ...(o['code'] !== undefined ? { code: expectInt(o['code'], `${path}.code`, 0) } : {}),
         ...(o['run'] !== undefined ? { run: parseSteps(o['run'], `${path}.run`, programs) } : {}),
+        ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
       };
     }
     case 'ignore':
       onlyKeys(o, ['ignore'], path);
       return { ignore: expectSignal(o['ignore'], p) };
     case 'default':
-      onlyKeys(o, ['default'], path);
-      return { default: expectSignal(o['default'], p) };
+      onlyKeys(o, ['default', 'noCldWait'], path);
+      return {
+        default: expectSignal(o['default'], p),
+        ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
+      };
     case 'setsid':
       onlyKeys(o, ['setsid'], path);
       if (o['setsid'] !== true) fail(p, 'expected true');
