@@ -733,4 +733,25 @@ export const CORPUS: readonly Scenario[] = [
     p2 exec
     p3 exit 4
     p2 wait p3 nohang`),
+
+  // ---- handlers without SA_RESTART (handle_signal: -ERESTARTSYS -> -EINTR) ----------
+  scenario('norestart-wait-eintr', 'a handler without SA_RESTART interrupts a blocked wait: EINTR', `
+    p1 fork p2
+    p1 trap USR1 norestart
+    p1 wait p2
+    p2 kill p1 USR1
+    p1 wait p2 nohang`),
+  scenario('restart-wait-goes-on', 'with SA_RESTART the same wait restarts and reaps the child later', `
+    p1 fork p2
+    p1 trap USR1
+    p1 wait p2
+    p2 kill p1 USR1
+    p2 exit 5`),
+  scenario('norestart-other-thread-waits-on', 'the handler runs in the main thread (complete_signal prefers it): another thread\'s wait goes on', `
+    p1 thread t1
+    p1 trap USR1 norestart
+    p1 fork p2
+    t1 wait p2
+    p2 kill p1 USR1
+    p2 exit 6`),
 ];

@@ -226,6 +226,9 @@ export class Player {
         b = step.flag ? 1 : 0;
         break;
       case 'trap':
+        a = signalArg(step.signal);
+        b = step.flag ? 1 : 0;
+        break;
       case 'ignore':
       case 'default':
       case 'pdeathsig':

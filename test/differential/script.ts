@@ -12,7 +12,8 @@
  *   p2 setsid             setsid(2)
  *   p2 setpgid 0 p3       setpgid(2); a name is its pid as the actor sees it
  *   p2 kill -p3 TERM      kill(2); -name is minus that pid (a group), numbers as written; 0 = SIG0
- *   p2 trap USR1          a handler that records the signal ("caught" in the record)
+ *   p2 trap USR1          a handler that records the signal ("caught" in the record), with
+ *                         SA_RESTART; "trap USR1 norestart" without (a wait it interrupts: EINTR)
  *   p2 ignore CHLD        SIG_IGN;  "default CHLD" is SIG_DFL
  *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block
  *   p1 subreaper          prctl(PR_SET_CHILD_SUBREAPER, 1); "subreaper off" clears it
@@ -151,6 +152,9 @@ export function parseStep(line: string, where = line): Step {
       arity(2);
       return { ...base, op, refs: [parseRef(args[0]!, where)], signal: parseSig(args[1], where, true) };
     case 'trap':
+      arity(1, 2);
+      if (args[1] !== undefined && args[1] !== 'norestart') throw new ScriptError(`${where}: expected 'norestart', got '${args[1]}'`);
+      return { ...base, op, signal: parseSig(args[0], where, false), flag: args[1] === 'norestart' };
     case 'ignore':
     case 'default':
     case 'pdeathsig':

@@ -138,7 +138,7 @@ export class SimSide implements Side {
       case OP.kill:
         return [{ kill: a, signal: sig(b) }];
       case OP.trap:
-        return [{ on: sig(a), do: 'record' }];
+        return [{ on: sig(a), do: 'record', ...(b !== 0 ? { restart: false } : {}) }];
       case OP.ignore:
         return [{ ignore: sig(a) }];
       case OP.default:

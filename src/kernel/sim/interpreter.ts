@@ -75,14 +75,20 @@ function waitOnce(world: World, thread: Thread, target: WaitSpec): 'done' | 'non
   return 'done';
 }
 
-function runHandler(world: World, thread: Thread, signal: SignalName, d: { action: string; code?: number; run?: readonly Step[] }): void {
+function runHandler(
+  world: World,
+  thread: Thread,
+  signal: SignalName,
+  d: { action: string; code?: number; run?: readonly Step[]; noRestart?: boolean },
+): void {
   const proc = thread.proc;
   world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action });
   if (d.run) {
-    thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block });
+    thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block, ...(d.noRestart ? { noRestart: true } : {}) });
     thread.block = null;
     return;
   }
+  thread.block = afterHandler(world, thread, thread.block, d.noRestart === true);
   if (d.action === 'exit') exitGroup(world, proc, { kind: 'exited', code: (d.code ?? 0) & 0xff });
   else if (d.action === 'reap') while (waitChild(world, proc, -1).kind === 'status');
 }
@@ -129,7 +135,7 @@ function step(world: World, thread: Thread): void {
       return;
     }
     thread.frames.pop();
-    if (frame.handler) thread.block = restart(frame.resume, proc);
+    if (frame.handler) thread.block = afterHandler(world, thread, frame.resume, frame.noRestart === true);
     return;
   }
   const s = frame.steps[frame.index++]!;
@@ -145,6 +151,20 @@ function restart(block: Block | null, proc: Proc): Block | null {
   if (block?.kind !== 'wait') return block;
   const spec = waitSpec(proc, block.target);
   return spec === 'ESRCH' ? block : { ...block, spec };
+}
+
+/**
+ * What the interrupted call does when the handler returns: restarted with SA_RESTART
+ * (restart() above), or, for a wait, -EINTR without it (-ERESTARTSYS becomes -EINTR
+ * in handle_signal when SA_RESTART is not set). A sleep or pause goes on either way
+ * (not modelled: on Linux they return early).
+ */
+function afterHandler(world: World, thread: Thread, block: Block | null, noRestart: boolean): Block | null {
+  if (block?.kind === 'wait' && noRestart) {
+    fail(world, thread, 'waitpid', 'EINTR');
+    return null;
+  }
+  return restart(block, thread.proc);
 }
 
 function setBlock(world: World, thread: Thread, block: Block): void {
@@ -190,6 +210,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
         ...(h.code !== undefined ? { code: h.code } : {}),
         ...(h.run !== undefined ? { run: h.run } : {}),
         ...(h.noCldWait === true ? { noCldWait: true } : {}),
+        ...(h.restart === false ? { noRestart: true } : {}),
       });
       return;
     }

@@ -61,6 +61,8 @@ export type Disposition =
       readonly run?: readonly Step[];
       /** SA_NOCLDWAIT (meaningful for SIGCHLD): children are autoreaped, SIGCHLD still comes. */
       readonly noCldWait?: boolean;
+      /** Installed without SA_RESTART: a wait the handler interrupts fails with EINTR. */
+      readonly noRestart?: boolean;
     };
 
 export const SIG_DFL: Disposition = { kind: 'default' };
@@ -92,6 +94,8 @@ export interface Frame {
   /** A handler frame: when it ends, the thread goes back to this block (null: it was running). */
   readonly handler: boolean;
   readonly resume: Block | null;
+  /** A handler installed without SA_RESTART: the interrupted wait ends with EINTR. */
+  readonly noRestart?: boolean;
 }
 
 export class Thread {

@@ -145,7 +145,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       if (o['pause'] !== true) fail(p, 'expected true');
       return { pause: true };
     case 'on': {
-      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait'], path);
+      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait', 'restart'], path);
       const action = o['do'];
       if (action !== undefined && action !== 'record' && action !== 'exit' && action !== 'reap') {
         fail(`${path}.do`, `expected 'record', 'exit' or 'reap', got ${describe(action)}`);
@@ -156,6 +156,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         ...(o['code'] !== undefined ? { code: expectInt(o['code'], `${path}.code`, 0) } : {}),
         ...(o['run'] !== undefined ? { run: parseSteps(o['run'], `${path}.run`, programs) } : {}),
         ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
+        ...(o['restart'] !== undefined ? { restart: expectBool(o['restart'], `${path}.restart`) } : {}),
       };
     }
     case 'ignore':
