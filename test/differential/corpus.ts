@@ -754,4 +754,21 @@ export const CORPUS: readonly Scenario[] = [
     t1 wait p2
     p2 kill p1 USR1
     p2 exit 6`),
+
+  // ---- CLONE_PARENT (copy_process) -------------------------------------------------
+  scenario('clone-parent-sibling', 'clone(CLONE_PARENT): the child\'s parent is the caller\'s parent, which gets its SIGCHLD and reaps it', `
+    p1 fork p2
+    p2 fork p3 parent
+    p3 report
+    p2 wait -1 nohang
+    p1 trap CHLD
+    p3 exit 3
+    p1 wait p3 nohang`),
+  scenario('clone-parent-init-einval', 'a namespace init cannot create a sibling (SIGNAL_UNKILLABLE: EINVAL); its children can, into its namespace', `
+    p1 fork p4 parent
+    p1 fork p2 newns
+    p2 fork p3 parent
+    p2 fork p5
+    p5 fork p6 parent
+    p6 report`),
 ];

@@ -6,7 +6,8 @@
  * from the start: the first process of a fresh PID namespace. Every other actor is
  * named by the fork or thread step that creates it.
  *
- *   p1 fork p2            fork(2); "fork p2 newns" is clone(CLONE_NEWPID)
+ *   p1 fork p2            fork(2); "fork p2 newns" is clone(CLONE_NEWPID), "fork p2 parent"
+ *                         clone(CLONE_PARENT) (the child's parent is the caller's parent)
  *   p2 exit 3             exit_group(3)
  *   t1 threadexit 4       exit(4) of this thread only (the main thread too)
  *   p2 setsid             setsid(2)
@@ -65,8 +66,10 @@ export interface Step {
   readonly op: OpName;
   /** fork / thread: the new actor. */
   readonly name?: string;
-  /** fork newns, wait nohang, subreaper on, nocldwait trap. */
+  /** fork newns, wait nohang, subreaper on, nocldwait trap, trap norestart. */
   readonly flag?: boolean;
+  /** fork parent: CLONE_PARENT. */
+  readonly cloneParent?: boolean;
   /** setpgid (2), kill and wait (1). */
   readonly refs?: readonly Ref[];
   /** exit / threadexit code; lastpid's number. */
@@ -123,11 +126,12 @@ export function parseStep(line: string, where = line): Step {
   switch (op) {
     case 'fork':
     case 'thread': {
-      arity(1, op === 'fork' ? 2 : 1);
+      arity(1, op === 'fork' ? 3 : 1);
       const name = args[0]!;
       if (!NAME.test(name)) throw new ScriptError(`${where}: bad actor name '${name}'`);
-      if (args[1] !== undefined && args[1] !== 'newns') throw new ScriptError(`${where}: expected 'newns', got '${args[1]}'`);
-      return { ...base, op, name, flag: args[1] === 'newns' };
+      const opts = args.slice(1);
+      for (const o of opts) if (o !== 'newns' && o !== 'parent') throw new ScriptError(`${where}: expected 'newns' or 'parent', got '${o}'`);
+      return { ...base, op, name, flag: opts.includes('newns'), ...(opts.includes('parent') ? { cloneParent: true } : {}) };
     }
     case 'exit':
     case 'threadexit':

@@ -126,7 +126,7 @@ export class SimSide implements Side {
   private toSteps(op: number, a: number, b: number, actor: number): SimStep[] {
     switch (op) {
       case OP.fork:
-        return [{ fork: 'actor', as: `a${a}`, exec: false, newPidNs: b !== 0 }];
+        return [{ fork: 'actor', as: `a${a}`, exec: false, newPidNs: (b & 1) !== 0, ...((b & 2) !== 0 ? { cloneParent: true } : {}) }];
       case OP.exit:
         return [{ exit: a }];
       case OP.threadexit:
@@ -251,7 +251,8 @@ export class SimSide implements Side {
     if (error !== undefined) return { ...base, errno: String(error.details['errno']), values: [] };
     switch (p.op) {
       case OP.fork: {
-        const forked = window.find((e) => e.event === 'fork' && e.details['parent'] === proc.tgid.nr());
+        const me = proc.tgid.nr();
+        const forked = window.find((e) => e.event === 'fork' && (e.details['caller'] ?? e.details['parent']) === me);
         const child = forked ? this.world.findProc(forked.pid, this.world.rootNs) : null;
         if (child === null) return { ...base, errno: 'E?', values: [] };
         this.actors.set(p.a, child.leader);

@@ -22,6 +22,8 @@ export interface ForkRequest {
   readonly external?: boolean;
   /** The forking thread (real_parent); default the parent's first live thread. */
   readonly thread?: Thread;
+  /** clone(CLONE_PARENT): the child's parent is the caller's parent, not the caller. */
+  readonly cloneParent?: boolean;
 }
 
 export type ForkResult = Proc | { readonly error: Errno };
@@ -35,6 +37,10 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   const forker = parent === null ? null : (req.thread ?? parent.aliveThread ?? parent.leader);
   let ns = forker === null ? world.rootNs : forker.nsForChildren;
   let created = false;
+  // CLONE_PARENT: "prevent global and container-inits from creating siblings" (EINVAL
+  // for SIGNAL_UNKILLABLE); the child's real_parent is the caller's real_parent.
+  if (req.cloneParent && (parent === null || parent.unkillable || parent.parentThread === null)) return { error: 'EINVAL' };
+  const realParent = req.cloneParent ? parent!.parentThread : forker;
   if (req.newPidNs) {
     // copy_pid_ns(): CLONE_NEWPID while pid_ns_for_children differs from the active
     // namespace (after unshare) is EINVAL; nesting past MAX_PID_NS_LEVEL is ENOSPC.
@@ -68,9 +74,10 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   if (parent !== null) {
     // fork copies the dispositions (sighand); exec will reset the handled ones.
     for (const [sig, d] of parent.dispositions) if (d.kind !== 'handler' || d.action !== 'external') proc.dispositions.set(sig, d);
-    proc.hasChildSubreaper = parent.hasChildSubreaper || parent.isChildSubreaper;
-    proc.parentThread = forker;
-    parent.children.push(proc);
+    const rp = realParent!.proc;
+    proc.hasChildSubreaper = rp.hasChildSubreaper || rp.isChildSubreaper;
+    proc.parentThread = realParent;
+    rp.children.push(proc);
     parent.lastChild = proc;
   }
   proc.program = req.program;
@@ -78,7 +85,8 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   world.procs.add(proc);
   if (created) world.record(proc, 'ns-created', { ns: ns.id, level: ns.level });
   world.record(proc, 'fork', {
-    parent: parent?.tgid.nr() ?? 0,
+    parent: proc.parent?.tgid.nr() ?? 0,
+    ...(req.cloneParent ? { caller: parent!.tgid.nr() } : {}),
     name: proc.name,
     ...(ns.level > 0 ? { ns: ns.id, vpid: pid.nrNs(ns) } : {}),
   });
