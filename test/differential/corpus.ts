@@ -771,4 +771,23 @@ export const CORPUS: readonly Scenario[] = [
     p2 fork p5
     p5 fork p6 parent
     p6 report`),
+
+  // ---- clone3 set_tid (alloc_pid) ---------------------------------------------------
+  scenario('set-tid-chosen', 'clone3 set_tid gives the child the number asked for, and leaves the cyclic cursor where it was', `
+    p1 fork p2 tid 500
+    p2 report
+    p1 fork p3
+    p3 report`),
+  scenario('set-tid-errors', 'set_tid: a number in use is EEXIST, 0 and numbers past pid_max are EINVAL', `
+    p1 fork p2
+    p1 fork p3 tid 2
+    p1 fork p4 tid 0
+    p1 fork p5 tid 99999999
+    p1 fork p6 tid 7
+    p6 report`),
+  scenario('set-tid-new-namespace', 'in a new namespace set_tid must ask for 1 (no init yet: EINVAL otherwise); later children of that namespace may pick their number', `
+    p1 fork p2 newns tid 5
+    p1 fork p3 newns tid 1
+    p3 fork p4 tid 40
+    p4 report`),
 ];

@@ -201,12 +201,14 @@ export class Player {
     }
     let a = 0;
     let b = 0;
+    let c = 0;
     switch (step.op) {
       case 'fork':
       case 'thread': {
         if (this.nextIdx >= MAX_ACTORS) return this.skip(step, 'too many actors');
         a = this.nextIdx++;
-        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0);
+        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0);
+        c = step.setTid ?? 0;
         this.created.set(a, { name: step.name!, thread: step.op === 'thread', creator: actor, newns: step.flag === true });
         break;
       }
@@ -245,7 +247,7 @@ export class Player {
         break;
     }
     actor.busy = { seq, op: step.op };
-    const answer = await this.side.step(seq, actor.idx, OP[step.op], a, b, 0);
+    const answer = await this.side.step(seq, actor.idx, OP[step.op], a, b, c);
     return { record: this.absorb(step.line, answer, actor, seq), answer };
   }
 

@@ -7,7 +7,9 @@
  * named by the fork or thread step that creates it.
  *
  *   p1 fork p2            fork(2); "fork p2 newns" is clone(CLONE_NEWPID), "fork p2 parent"
- *                         clone(CLONE_PARENT) (the child's parent is the caller's parent)
+ *                         clone(CLONE_PARENT) (the child's parent is the caller's parent);
+ *                         "fork p2 tid 500" is clone3 with set_tid = {500} (the number in the
+ *                         innermost namespace: the caller's, or the new one with newns)
  *   p2 exit 3             exit_group(3)
  *   t1 threadexit 4       exit(4) of this thread only (the main thread too)
  *   p2 setsid             setsid(2)
@@ -70,6 +72,8 @@ export interface Step {
   readonly flag?: boolean;
   /** fork parent: CLONE_PARENT. */
   readonly cloneParent?: boolean;
+  /** fork tid N: clone3 set_tid = {N}. */
+  readonly setTid?: number;
   /** setpgid (2), kill and wait (1). */
   readonly refs?: readonly Ref[];
   /** exit / threadexit code; lastpid's number. */
@@ -126,12 +130,25 @@ export function parseStep(line: string, where = line): Step {
   switch (op) {
     case 'fork':
     case 'thread': {
-      arity(1, op === 'fork' ? 3 : 1);
+      arity(1, op === 'fork' ? 5 : 1);
       const name = args[0]!;
       if (!NAME.test(name)) throw new ScriptError(`${where}: bad actor name '${name}'`);
       const opts = args.slice(1);
-      for (const o of opts) if (o !== 'newns' && o !== 'parent') throw new ScriptError(`${where}: expected 'newns' or 'parent', got '${o}'`);
-      return { ...base, op, name, flag: opts.includes('newns'), ...(opts.includes('parent') ? { cloneParent: true } : {}) };
+      let setTid: number | undefined;
+      const t = opts.indexOf('tid');
+      if (t >= 0) {
+        setTid = parseCode(opts[t + 1], where);
+        opts.splice(t, 2);
+      }
+      for (const o of opts) if (o !== 'newns' && o !== 'parent') throw new ScriptError(`${where}: expected 'newns', 'parent' or 'tid N', got '${o}'`);
+      return {
+        ...base,
+        op,
+        name,
+        flag: opts.includes('newns'),
+        ...(opts.includes('parent') ? { cloneParent: true } : {}),
+        ...(setTid !== undefined ? { setTid } : {}),
+      };
     }
     case 'exit':
     case 'threadexit':

@@ -93,7 +93,6 @@ export class SimSide implements Side {
   }
 
   async step(seq: number, actor: number, op: number, a: number, b: number, c: number): Promise<RawAnswer> {
-    void c;
     const thread = this.actors.get(actor);
     if (thread === undefined) throw new Error(`sim: no actor ${actor}`);
     this.pending.set(actor, { seq, op, a, start: this.sim.events.length });
@@ -112,7 +111,7 @@ export class SimSide implements Side {
       if (a < 0 || a > ns.pidMax) this.pending.set(actor, { ...this.pending.get(actor)!, errno: 'EINVAL' });
       else ns.cursor = a + 1;
     } else {
-      steps = this.toSteps(op, a, b, actor);
+      steps = this.toSteps(op, a, b, actor, c);
     }
     this.sim.perform(thread.proc.tgid.nr(), [...steps, { note: `${DONE}${seq}` }], { tid: thread.pid.nr() });
     this.sim.run();
@@ -123,10 +122,19 @@ export class SimSide implements Side {
 
   async close(): Promise<void> {}
 
-  private toSteps(op: number, a: number, b: number, actor: number): SimStep[] {
+  private toSteps(op: number, a: number, b: number, actor: number, c = 0): SimStep[] {
     switch (op) {
       case OP.fork:
-        return [{ fork: 'actor', as: `a${a}`, exec: false, newPidNs: (b & 1) !== 0, ...((b & 2) !== 0 ? { cloneParent: true } : {}) }];
+        return [
+          {
+            fork: 'actor',
+            as: `a${a}`,
+            exec: false,
+            newPidNs: (b & 1) !== 0,
+            ...((b & 2) !== 0 ? { cloneParent: true } : {}),
+            ...((b & 4) !== 0 ? { setTid: [c] } : {}),
+          },
+        ];
       case OP.exit:
         return [{ exit: a }];
       case OP.threadexit:

@@ -177,10 +177,10 @@ function execStep(world: World, thread: Thread, s: Step): void {
   const kind = stepKind(s);
   switch (kind) {
     case 'fork': {
-      const { fork, as, exec = true, newPidNs = false, cloneParent = false } = s as Extract<Step, { fork: unknown }>;
+      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid } = s as Extract<Step, { fork: unknown }>;
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
-      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread, cloneParent });
+      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread, cloneParent, ...(setTid !== undefined ? { setTid } : {}) });
       if ('error' in child) return fail(world, thread, 'fork', child.error);
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);

@@ -124,13 +124,16 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
   const p = `${path}.${kind}`;
   switch (kind) {
     case 'fork':
-      onlyKeys(o, ['fork', 'as', 'exec', 'newPidNs', 'cloneParent'], path);
+      onlyKeys(o, ['fork', 'as', 'exec', 'newPidNs', 'cloneParent', 'setTid'], path);
       return {
         fork: parseProgramRef(o['fork'], p, programs),
         ...(o['as'] !== undefined ? { as: expectString(o['as'], `${path}.as`) } : {}),
         ...(o['exec'] !== undefined ? { exec: expectBool(o['exec'], `${path}.exec`) } : {}),
         ...(o['newPidNs'] !== undefined ? { newPidNs: expectBool(o['newPidNs'], `${path}.newPidNs`) } : {}),
         ...(o['cloneParent'] !== undefined ? { cloneParent: expectBool(o['cloneParent'], `${path}.cloneParent`) } : {}),
+        ...(o['setTid'] !== undefined
+          ? { setTid: expectArray(o['setTid'], `${path}.setTid`).map((v, i) => expectInt(v, `${path}.setTid[${i}]`)) }
+          : {}),
       };
     case 'exit':
       onlyKeys(o, ['exit'], path);
