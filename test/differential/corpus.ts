@@ -790,4 +790,28 @@ export const CORPUS: readonly Scenario[] = [
     p1 fork p3 newns tid 1
     p3 fork p4 tid 40
     p4 report`),
+
+  // ---- tgkill: a signal to one thread (do_tkill, complete_signal) --------------------
+  scenario('tgkill-handler-in-that-thread', 'a signal sent to one thread runs its handler in that thread: the thread\'s wait is interrupted (EINTR without SA_RESTART)', `
+    p1 thread t1
+    p1 trap USR1 norestart
+    p1 fork p2
+    t1 wait p2
+    p2 tgkill p1 t1 USR1
+    p2 exit 0
+    p1 wait p2 nohang`),
+  scenario('tgkill-errors-and-fatal', 'tgkill: a thread of another process is ESRCH, a number <= 0 is EINVAL, signal 0 checks; a fatal signal to one thread kills the process', `
+    p1 fork p2
+    p2 thread t1
+    p1 tgkill p1 t1 USR1
+    p1 tgkill 0 t1 TERM
+    p1 tgkill p2 t1 0
+    p1 tgkill p2 t1 TERM
+    p1 wait p2 nohang`),
+  scenario('tgkill-stop-whole-process', 'a stop signal sent to one thread stops the whole process; SIGCONT continues it', `
+    p1 fork p2
+    p2 thread t1
+    p1 tgkill p2 t1 STOP
+    p1 kill p2 CONT
+    t1 report`),
 ];

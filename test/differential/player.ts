@@ -223,6 +223,10 @@ export class Player {
         a = args[0]!;
         b = signalArg(step.signal);
         break;
+      case 'tgkill':
+        [a, b] = [args[0]!, args[1]!];
+        c = signalArg(step.signal);
+        break;
       case 'wait':
         a = args[0]!;
         b = step.flag ? 1 : 0;

@@ -14,6 +14,7 @@
  *   t1 threadexit 4       exit(4) of this thread only (the main thread too)
  *   p2 setsid             setsid(2)
  *   p2 setpgid 0 p3       setpgid(2); a name is its pid as the actor sees it
+ *   p2 tgkill p3 t1 USR1  tgkill(2): the signal goes to thread t1 of process p3 alone
  *   p2 kill -p3 TERM      kill(2); -name is minus that pid (a group), numbers as written; 0 = SIG0
  *   p2 trap USR1          a handler that records the signal ("caught" in the record), with
  *                         SA_RESTART; "trap USR1 norestart" without (a wait it interrupts: EINTR)
@@ -55,6 +56,7 @@ export const OP = {
   exec: 16,
   lastpid: 17,
   nocldwait: 18,
+  tgkill: 19,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -169,6 +171,9 @@ export function parseStep(line: string, where = line): Step {
     case 'setpgid':
       arity(2);
       return { ...base, op, refs: [parseRef(args[0]!, where), parseRef(args[1]!, where)] };
+    case 'tgkill':
+      arity(3);
+      return { ...base, op, refs: [parseRef(args[0]!, where), parseRef(args[1]!, where)], signal: parseSig(args[2], where, true) };
     case 'kill':
       arity(2);
       return { ...base, op, refs: [parseRef(args[0]!, where)], signal: parseSig(args[1], where, true) };

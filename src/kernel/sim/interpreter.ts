@@ -15,7 +15,7 @@ import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, typ
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
-import { getSignal, isKernelOnly, isValidSignal, killFrom } from './signal-delivery.js';
+import { getSignal, isKernelOnly, isValidSignal, killFrom, tgkillFrom } from './signal-delivery.js';
 import type { World } from './world.js';
 
 /** Steps one thread may take in one turn before the simulator calls it a runaway loop. */
@@ -27,8 +27,8 @@ export function runThread(world: World, thread: Thread): void {
   for (;;) {
     if (thread.state !== 'alive') return;
     // The first live thread takes the process-directed signals (complete_signal prefers the main thread).
-    if (proc.groupExit !== null || proc.threads[0] === thread) {
-      const delivery = getSignal(world, thread);
+    if (proc.groupExit !== null || proc.threads[0] === thread || thread.pending.size > 0) {
+      const delivery = getSignal(world, thread, proc.groupExit !== null || proc.threads[0] === thread);
       if (thread.state !== 'alive') return;
       if (delivery !== null) {
         runHandler(world, thread, delivery.signal, delivery.disposition);
@@ -220,8 +220,12 @@ function execStep(world: World, thread: Thread, s: Step): void {
       if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, thread, 'sigaction', 'EINVAL');
       const noCldWait = kind === 'default' && (s as { noCldWait?: boolean }).noCldWait === true;
       proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : noCldWait ? { kind: 'default', noCldWait } : SIG_DFL);
-      // do_sigaction(): a pending signal that is now ignored is discarded.
-      if (kind === 'ignore') proc.pending.remove(signal);
+      // do_sigaction(): a pending signal that is now ignored is discarded, from the
+      // shared list and every thread's.
+      if (kind === 'ignore') {
+        proc.pending.remove(signal);
+        for (const t of proc.threads) t.pending.remove(signal);
+      }
       return;
     }
     case 'setsid': {
@@ -253,6 +257,14 @@ function execStep(world: World, thread: Thread, s: Step): void {
       }
       const errno = killFrom(world, proc, target, signal);
       if (errno !== null) fail(world, thread, 'kill', errno);
+      return;
+    }
+    case 'tgkill': {
+      const { tgkill, signal } = s as Extract<Step, { tgkill: unknown }>;
+      const tgid = resolveRef(world, proc, tgkill.tgid);
+      if (tgid === null) return fail(world, thread, 'tgkill', 'ESRCH');
+      const errno = tgkillFrom(world, proc, tgid, tgkill.tid, signal);
+      if (errno !== null) fail(world, thread, 'tgkill', errno);
       return;
     }
     case 'wait': {

@@ -115,6 +115,8 @@ export class Thread {
   nsForChildren: PidNamespace;
   /** current->pdeath_signal (prctl PR_SET_PDEATHSIG): per thread, 0 in a new task (copy_process). */
   pdeathSignal: SignalName | null = null;
+  /** task->pending: signals sent to this thread alone (tgkill). */
+  readonly pending = new PendingSignals();
 
   constructor(
     readonly pid: Pid,

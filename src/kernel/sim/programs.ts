@@ -45,6 +45,8 @@ export type Step =
   | { readonly setpgid: { readonly pid: ProcRef; readonly pgid: ProcRef } }
   /** kill(2); with group: true the target names a process whose group is signalled (killpg). */
   | { readonly kill: ProcRef; readonly signal: SignalName | 'SIG0'; readonly group?: boolean }
+  /** tgkill(2): the signal goes to thread `tid` of process `tgid` alone. */
+  | { readonly tgkill: { readonly tgid: ProcRef; readonly tid: number }; readonly signal: SignalName | 'SIG0' }
   /** waitpid(2) for a child (-1 any, 0 own group, -N group N, or a ref; group: true waits for the ref's group); blocks unless nohang. */
   | { readonly wait: ProcRef; readonly nohang?: boolean; readonly group?: boolean }
   /** clone(CLONE_THREAD): a new thread running `thread`. */
@@ -86,6 +88,7 @@ export const STEP_KINDS = [
   'setsid',
   'setpgid',
   'kill',
+  'tgkill',
   'wait',
   'thread',
   'unshare',

@@ -189,6 +189,15 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         signal: expectSignal(o['signal'], `${path}.signal`, true),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),
       };
+    case 'tgkill': {
+      onlyKeys(o, ['tgkill', 'signal'], path);
+      const t = expectObject(o['tgkill'], p);
+      onlyKeys(t, ['tgid', 'tid'], p);
+      return {
+        tgkill: { tgid: expectRef(t['tgid'], `${p}.tgid`), tid: expectInt(t['tid'], `${p}.tid`) },
+        signal: expectSignal(o['signal'], `${path}.signal`, true),
+      };
+    }
     case 'wait':
       onlyKeys(o, ['wait', 'nohang', 'group'], path);
       return {

@@ -72,7 +72,7 @@ function ignoredBecause(world: World, target: Proc, signal: SignalName, force: b
  * signal, or a sender whose own pid is not visible in the target's namespace (it
  * lives in an ancestor namespace).
  */
-export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender): void {
+export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender, thread?: Thread): void {
   const force = sender.kernel || sender.proc === null || sender.proc.tgid.nrNs(target.ns) === 0;
   world.record(target, 'signal', { signal, from: sender.proc?.tgid.nr() ?? 0 });
   // prepare_signal(): a dying process drops everything.
@@ -82,8 +82,10 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
   }
   if (STOP_SIGNALS.includes(signal)) {
     target.pending.remove('SIGCONT');
+    for (const t of target.threads) t.pending.remove('SIGCONT');
   } else if (signal === 'SIGCONT') {
     for (const s of STOP_SIGNALS) target.pending.remove(s);
+    for (const t of target.threads) for (const s of STOP_SIGNALS) t.pending.remove(s);
     if (target.state === 'stopped') continueProcess(world, target);
   }
   const reason = ignoredBecause(world, target, signal, force);
@@ -108,9 +110,31 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
     world.wakeAll(target);
     return;
   }
+  // A signal to one thread (tgkill, PIDTYPE_PID) waits on that thread's own pending
+  // list and is taken by that thread; a process-directed one by the first live thread.
+  if (thread !== undefined) {
+    thread.pending.add(signal, fromSelf);
+    world.wake(thread);
+    return;
+  }
   target.pending.add(signal, fromSelf);
   const t = target.threads[0];
   if (t) world.wake(t);
+}
+
+/**
+ * tgkill(tgid, tid, sig) by `sender` (do_tkill): EINVAL for a number <= 0, ESRCH when
+ * `tid` is not a live thread of process `tgid` in the sender's namespace; then the
+ * signal goes to that thread alone (a fatal or stop action still takes the whole
+ * process).
+ */
+export function tgkillFrom(world: World, sender: Proc, tgid: number, tid: number, signal: SignalName | 'SIG0'): Errno | null {
+  if (signal !== 'SIG0' && !isValidSignal(signal)) return 'EINVAL';
+  if (tgid <= 0 || tid <= 0) return 'EINVAL';
+  const thread = world.findThread(tid, sender.ns);
+  if (thread === null || thread.state !== 'alive' || thread.proc.tgid.nrNs(sender.ns) !== tgid) return 'ESRCH';
+  if (signal !== 'SIG0') sendSignal(world, signal, thread.proc, { proc: sender, kernel: false }, thread);
+  return null;
 }
 
 /** SIGCONT on a stopped process (prepare_signal): it runs again; the parent hears CLD_CONTINUED. */
@@ -192,7 +216,7 @@ export type Delivery = { readonly signal: SignalName; readonly disposition: Disp
  * ign do nothing. A namespace init drops any signal it has no handler for ("Global
  * init gets no signals it doesn't want"), except forced SIGKILL/SIGSTOP.
  */
-export function getSignal(world: World, thread: Thread): Delivery {
+export function getSignal(world: World, thread: Thread, shared = true): Delivery {
   const proc = thread.proc;
   for (;;) {
     if (proc.groupExit !== null) {
@@ -200,7 +224,8 @@ export function getSignal(world: World, thread: Thread): Delivery {
       return null;
     }
     if (proc.state === 'stopped') return null;
-    const signal = proc.pending.takeNext();
+    // dequeue_signal(): the thread's own pending first, then the shared one.
+    const signal = thread.pending.takeNext() ?? (shared ? proc.pending.takeNext() : null);
     if (signal === null) return null;
     const d = proc.disposition(signal);
     if (d.kind === 'ignore') {
