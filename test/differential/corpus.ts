@@ -814,4 +814,31 @@ export const CORPUS: readonly Scenario[] = [
     p1 tgkill p2 t1 STOP
     p1 kill p2 CONT
     t1 report`),
+
+  // ---- setns into a PID namespace (pidns_install, find_new_reaper) -----------------
+  scenario('setns-fork-into-sibling', 'setns(CLONE_NEWPID) into a child namespace: the next child is there with a parent outside it; its orphans go to that namespace\'s init, not to the subreaper outside (find_new_reaper compares levels)', `
+    p1 fork p2 newns
+    p2 fork p3
+    p1 fork p4
+    p4 subreaper
+    p4 setns p2
+    p4 fork p5
+    p5 report
+    p5 fork p6
+    p5 exit 0
+    p6 report
+    p4 wait p5 nohang`),
+  scenario('setns-errors', 'setns: a zombie is ESRCH, a thread id ENOENT (pidfd_open), an unknown pid ESRCH; after entering a namespace no thread can be created until the caller goes back to its own', `
+    p1 fork p2 newns
+    p1 fork p4
+    p4 thread t1
+    p1 setns t1
+    p4 setns p2
+    p4 thread t2
+    p4 setns p4
+    p4 thread t3
+    p2 setns 99
+    p1 fork p7
+    p7 exit 0
+    p1 setns p7`),
 ];

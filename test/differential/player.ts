@@ -223,6 +223,9 @@ export class Player {
         a = args[0]!;
         b = signalArg(step.signal);
         break;
+      case 'setns':
+        a = args[0]!;
+        break;
       case 'tgkill':
         [a, b] = [args[0]!, args[1]!];
         c = signalArg(step.signal);

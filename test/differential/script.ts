@@ -22,6 +22,8 @@
  *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block
  *   p1 subreaper          prctl(PR_SET_CHILD_SUBREAPER, 1); "subreaper off" clears it
  *   p1 unshare            unshare(CLONE_NEWPID): the next children are in a new namespace
+ *   p2 setns p3           setns(pidfd_open(p3), CLONE_NEWPID): p2's thread's next children are
+ *                         in p3's namespace
  *   p2 thread t1          pthread_create: t1 is a new actor
  *   p2 report             getpid, gettid, getppid, getpgrp, getsid
  *   p2 pdeathsig TERM     prctl(PR_SET_PDEATHSIG)
@@ -57,6 +59,7 @@ export const OP = {
   lastpid: 17,
   nocldwait: 18,
   tgkill: 19,
+  setns: 20,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -171,6 +174,9 @@ export function parseStep(line: string, where = line): Step {
     case 'setpgid':
       arity(2);
       return { ...base, op, refs: [parseRef(args[0]!, where), parseRef(args[1]!, where)] };
+    case 'setns':
+      arity(1);
+      return { ...base, op, refs: [parseRef(args[0]!, where)] };
     case 'tgkill':
       arity(3);
       return { ...base, op, refs: [parseRef(args[0]!, where), parseRef(args[1]!, where)], signal: parseSig(args[2], where, true) };

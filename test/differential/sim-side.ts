@@ -153,6 +153,8 @@ export class SimSide implements Side {
         return [{ default: sig(a) }];
       case OP.wait:
         return [{ wait: a, nohang: b !== 0 }];
+      case OP.setns:
+        return [{ setns: a }];
       case OP.tgkill:
         return [{ tgkill: { tgid: a, tid: b }, signal: sig(c) }];
       case OP.subreaper:

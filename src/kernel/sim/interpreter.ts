@@ -302,6 +302,23 @@ function execStep(world: World, thread: Thread, s: Step): void {
       world.record(thread, 'unshare', { ns: thread.nsForChildren.id, level: thread.nsForChildren.level });
       return;
     }
+    case 'setns': {
+      // pidfd_open(pid): ESRCH unless the number is in use in the caller's namespace,
+      // ENOENT when it names a thread, not a thread group (no PIDTYPE_TGID task). setns(pidfd, CLONE_NEWPID): validate_nsset
+      // takes the task's nsproxy, gone once the task has exited (ESRCH); pidns_install
+      // accepts only the caller's active namespace or one below it (EINVAL), and sets
+      // the calling thread's pid_ns_for_children.
+      const nr = resolveRef(world, proc, (s as { setns: ProcRef }).setns);
+      const pid = nr !== null && nr > 0 ? proc.ns.find(nr) : undefined;
+      if (pid === undefined || pid.freed || (pid.tgidOf === null && pid.thread === null)) return fail(world, thread, 'pidfd_open', 'ESRCH');
+      if (pid.tgidOf === null) return fail(world, thread, 'pidfd_open', 'ENOENT');
+      const target = pid.tgidOf;
+      if (target.leader.state !== 'alive') return fail(world, thread, 'setns', 'ESRCH');
+      if (!proc.ns.contains(target.ns)) return fail(world, thread, 'setns', 'EINVAL');
+      thread.nsForChildren = target.ns;
+      world.record(thread, 'setns', { ns: target.ns.id, level: target.ns.level });
+      return;
+    }
     case 'exec': {
       const name = (s as { exec: string }).exec;
       const errno = execProgram(world, thread, world.program(name), name);

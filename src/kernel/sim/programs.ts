@@ -53,6 +53,8 @@ export type Step =
   | { readonly thread: ProgramRef }
   /** unshare(CLONE_NEWPID): children forked after this are in a new PID namespace. */
   | { readonly unshare: 'pid' }
+  /** setns(pidfd_open(ref), CLONE_NEWPID): this thread's next children go to ref's PID namespace. */
+  | { readonly setns: ProcRef }
   /** execve(2) another program. */
   | { readonly exec: string }
   /** prctl(PR_SET_CHILD_SUBREAPER). */
@@ -92,6 +94,7 @@ export const STEP_KINDS = [
   'wait',
   'thread',
   'unshare',
+  'setns',
   'exec',
   'subreaper',
   'pdeathsig',

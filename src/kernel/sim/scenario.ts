@@ -189,6 +189,9 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         signal: expectSignal(o['signal'], `${path}.signal`, true),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),
       };
+    case 'setns':
+      onlyKeys(o, ['setns'], path);
+      return { setns: expectRef(o['setns'], p) };
     case 'tgkill': {
       onlyKeys(o, ['tgkill', 'signal'], path);
       const t = expectObject(o['tgkill'], p);
