@@ -841,4 +841,21 @@ export const CORPUS: readonly Scenario[] = [
     p1 fork p7
     p7 exit 0
     p1 setns p7`),
+
+  // ---- SA_NOCLDSTOP (do_notify_parent_cldstop) ---------------------------------------
+  scenario('nocldstop-no-sigchld-on-stop', 'with SA_NOCLDSTOP the parent gets no SIGCHLD when a child stops or continues, but still when it exits', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 kill p2 CONT
+    p2 exit 0
+    p1 wait p2 nohang`),
+  scenario('nocldstop-cleared-by-trap', 'installing the handler again without SA_NOCLDSTOP brings stop notifications back', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 trap CHLD
+    p1 kill p2 CONT
+    p1 kill p2 STOP
+    p1 kill p2 KILL`),
 ];

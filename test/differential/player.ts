@@ -236,7 +236,7 @@ export class Player {
         break;
       case 'trap':
         a = signalArg(step.signal);
-        b = step.flag ? 1 : 0;
+        b = (step.flag ? 1 : 0) | (step.noCldStop ? 2 : 0);
         break;
       case 'ignore':
       case 'default':

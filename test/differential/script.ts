@@ -17,7 +17,8 @@
  *   p2 tgkill p3 t1 USR1  tgkill(2): the signal goes to thread t1 of process p3 alone
  *   p2 kill -p3 TERM      kill(2); -name is minus that pid (a group), numbers as written; 0 = SIG0
  *   p2 trap USR1          a handler that records the signal ("caught" in the record), with
- *                         SA_RESTART; "trap USR1 norestart" without (a wait it interrupts: EINTR)
+ *                         SA_RESTART; "trap USR1 norestart" without (a wait it interrupts: EINTR);
+ *                         "trap CHLD nocldstop" adds SA_NOCLDSTOP
  *   p2 ignore CHLD        SIG_IGN;  "default CHLD" is SIG_DFL
  *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block
  *   p1 subreaper          prctl(PR_SET_CHILD_SUBREAPER, 1); "subreaper off" clears it
@@ -77,6 +78,8 @@ export interface Step {
   readonly flag?: boolean;
   /** fork parent: CLONE_PARENT. */
   readonly cloneParent?: boolean;
+  /** trap ... nocldstop: SA_NOCLDSTOP. */
+  readonly noCldStop?: boolean;
   /** fork tid N: clone3 set_tid = {N}. */
   readonly setTid?: number;
   /** setpgid (2), kill and wait (1). */
@@ -183,10 +186,12 @@ export function parseStep(line: string, where = line): Step {
     case 'kill':
       arity(2);
       return { ...base, op, refs: [parseRef(args[0]!, where)], signal: parseSig(args[1], where, true) };
-    case 'trap':
-      arity(1, 2);
-      if (args[1] !== undefined && args[1] !== 'norestart') throw new ScriptError(`${where}: expected 'norestart', got '${args[1]}'`);
-      return { ...base, op, signal: parseSig(args[0], where, false), flag: args[1] === 'norestart' };
+    case 'trap': {
+      arity(1, 3);
+      const opts = args.slice(1);
+      for (const o of opts) if (o !== 'norestart' && o !== 'nocldstop') throw new ScriptError(`${where}: expected 'norestart' or 'nocldstop', got '${o}'`);
+      return { ...base, op, signal: parseSig(args[0], where, false), flag: opts.includes('norestart'), ...(opts.includes('nocldstop') ? { noCldStop: true } : {}) };
+    }
     case 'ignore':
     case 'default':
     case 'pdeathsig':

@@ -146,7 +146,7 @@ export class SimSide implements Side {
       case OP.kill:
         return [{ kill: a, signal: sig(b) }];
       case OP.trap:
-        return [{ on: sig(a), do: 'record', ...(b !== 0 ? { restart: false } : {}) }];
+        return [{ on: sig(a), do: 'record', ...((b & 1) !== 0 ? { restart: false } : {}), ...((b & 2) !== 0 ? { noCldStop: true } : {}) }];
       case OP.ignore:
         return [{ ignore: sig(a) }];
       case OP.default:

@@ -211,6 +211,7 @@ function execStep(world: World, thread: Thread, s: Step): void {
         ...(h.run !== undefined ? { run: h.run } : {}),
         ...(h.noCldWait === true ? { noCldWait: true } : {}),
         ...(h.restart === false ? { noRestart: true } : {}),
+        ...(h.noCldStop === true ? { noCldStop: true } : {}),
       });
       return;
     }

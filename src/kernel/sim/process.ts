@@ -63,6 +63,8 @@ export type Disposition =
       readonly noCldWait?: boolean;
       /** Installed without SA_RESTART: a wait the handler interrupts fails with EINTR. */
       readonly noRestart?: boolean;
+      /** SA_NOCLDSTOP (meaningful for SIGCHLD): no SIGCHLD when a child stops or continues. */
+      readonly noCldStop?: boolean;
     };
 
 export const SIG_DFL: Disposition = { kind: 'default' };

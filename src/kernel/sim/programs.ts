@@ -34,7 +34,7 @@ export type Step =
   /** Block until killed: `for (;;) pause();`. Handlers still run. */
   | { readonly pause: true }
   /** sigaction(sig, handler): on delivery record it, exit_group(code), reap (waitpid(-1, WNOHANG) loop), or run steps. */
-  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[]; readonly noCldWait?: boolean; readonly restart?: boolean }
+  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[]; readonly noCldWait?: boolean; readonly noCldStop?: boolean; readonly restart?: boolean }
   /** signal(sig, SIG_IGN). */
   | { readonly ignore: SignalName }
   /** signal(sig, SIG_DFL). */

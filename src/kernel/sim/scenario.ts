@@ -149,7 +149,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       if (o['pause'] !== true) fail(p, 'expected true');
       return { pause: true };
     case 'on': {
-      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait', 'restart'], path);
+      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait', 'noCldStop', 'restart'], path);
       const action = o['do'];
       if (action !== undefined && action !== 'record' && action !== 'exit' && action !== 'reap') {
         fail(`${path}.do`, `expected 'record', 'exit' or 'reap', got ${describe(action)}`);
@@ -161,6 +161,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         ...(o['run'] !== undefined ? { run: parseSteps(o['run'], `${path}.run`, programs) } : {}),
         ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
         ...(o['restart'] !== undefined ? { restart: expectBool(o['restart'], `${path}.restart`) } : {}),
+        ...(o['noCldStop'] !== undefined ? { noCldStop: expectBool(o['noCldStop'], `${path}.noCldStop`) } : {}),
       };
     }
     case 'ignore':

@@ -154,11 +154,16 @@ function continueProcess(world: World, proc: Proc): void {
 }
 
 /**
- * do_notify_parent_cldstop(): SIGCHLD to the parent when a child stops or continues
- * (SA_NOCLDSTOP is not modelled; the parent's disposition decides, usually ignore).
+ * do_notify_parent_cldstop(): SIGCHLD to the parent when a child stops or continues,
+ * unless the parent's SIGCHLD is SIG_IGN or has SA_NOCLDSTOP (then the disposition
+ * decides as usual, mostly ignore).
  */
 function notifyParentCldStop(world: World, proc: Proc): void {
-  if (proc.parent !== null) sendSignal(world, 'SIGCHLD', proc.parent, { proc, kernel: false });
+  const parent = proc.parent;
+  if (parent === null) return;
+  const d = parent.disposition('SIGCHLD');
+  if (d.kind === 'handler' && d.noCldStop === true) return;
+  sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
 }
 
 /** do_signal_stop(): every thread stops; the parent hears CLD_STOPPED. */
