@@ -858,4 +858,45 @@ export const CORPUS: readonly Scenario[] = [
     p1 kill p2 CONT
     p1 kill p2 STOP
     p1 kill p2 KILL`),
+
+  // ---- wait flags and waitid (wait_task_stopped, wait_task_continued, kernel_waitid)
+  scenario('wait-untraced-continued', 'WUNTRACED reports a stop once, WCONTINUED a continue once', `
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 wait p2 nohang
+    p1 wait p2 nohang untraced
+    p1 wait p2 nohang untraced
+    p1 kill p2 CONT
+    p1 wait p2 nohang untraced
+    p1 wait p2 nohang continued
+    p1 wait p2 nohang continued`),
+  scenario('wait-untraced-blocking', 'a blocked WUNTRACED wait is woken by the child\'s stop (do_notify_parent_cldstop wakes it even with SA_NOCLDSTOP)', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 wait p2 untraced
+    p2 kill p2 STOP
+    p1 kill p2 CONT`),
+  scenario('waitid-nowait', 'waitid WNOWAIT reports a zombie and leaves it; the next wait reaps it', `
+    p1 fork p2
+    p2 exit 3
+    p1 waitid pid p2 exited nowait
+    p1 waitid all exited nohang
+    p1 waitid all exited nohang`),
+  scenario('waitid-errors', 'waitid: no WEXITED/WSTOPPED/WCONTINUED, P_PID 0 and a negative P_PGID are EINVAL; a zombie does not count without WEXITED (ECHILD)', `
+    p1 waitid all
+    p1 waitid pid 0 exited
+    p1 waitid pgid -3 exited
+    p1 fork p2
+    p2 exit 0
+    p1 waitid all stopped nohang
+    p1 waitid pgid 0 exited nohang`),
+  scenario('waitid-pgid-stopped', 'waitid P_PGID with WSTOPPED finds a stopped child by group; WNOWAIT leaves the stop to report again', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p1 kill p2 TSTP
+    p1 waitid pgid p2 stopped nohang nowait
+    p1 waitid pgid p2 stopped nohang
+    p1 waitid pgid p2 stopped nohang
+    p1 kill p2 KILL
+    p1 waitid pgid p2 exited`),
 ];

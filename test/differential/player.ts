@@ -88,6 +88,8 @@ export function namespacePidMax(): number {
 }
 
 function statusText(word: number): string {
+  if (word === 0xffff) return 'continued';
+  if ((word & 0xff) === 0x7f) return `stopped ${signalName((word >> 8) & 0xff)}`;
   const sig = word & 0x7f;
   if (sig === 0) return `exit ${(word >> 8) & 0xff}`;
   return `${signalName(sig)}${word & 0x80 ? ' core' : ''}`;
@@ -102,6 +104,7 @@ function formatReply(op: OpName, r: RawReply): string {
     case 'setsid':
       return `sid ${v[0]}`;
     case 'wait':
+    case 'waitid':
       return v[0] === 0 ? 'none' : `pid ${v[0]} ${statusText(v[1] ?? 0)}`;
     case 'report':
       return `pid=${v[0]} tid=${v[1]} ppid=${v[2]} pgid=${v[3]} sid=${v[4]}`;
@@ -232,7 +235,12 @@ export class Player {
         break;
       case 'wait':
         a = args[0]!;
-        b = step.flag ? 1 : 0;
+        b = step.bits ?? (step.flag ? 1 : 0);
+        break;
+      case 'waitid':
+        a = step.idtype === 'all' ? 0 : step.idtype === 'pid' ? 1 : 2;
+        b = args[0] ?? 0;
+        c = step.bits ?? 0;
         break;
       case 'trap':
         a = signalArg(step.signal);

@@ -20,7 +20,11 @@
  *                         SA_RESTART; "trap USR1 norestart" without (a wait it interrupts: EINTR);
  *                         "trap CHLD nocldstop" adds SA_NOCLDSTOP
  *   p2 ignore CHLD        SIG_IGN;  "default CHLD" is SIG_DFL
- *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block
+ *   p1 wait -1 nohang     waitpid(2), WNOHANG with "nohang"; without it, it may block;
+ *                         "untraced" adds WUNTRACED, "continued" WCONTINUED
+ *   p1 waitid pgid p2 stopped nowait
+ *                         waitid(2): all | pid ID | pgid ID, then any of exited (WEXITED),
+ *                         stopped (WSTOPPED), continued (WCONTINUED), nohang, nowait (WNOWAIT)
  *   p1 subreaper          prctl(PR_SET_CHILD_SUBREAPER, 1); "subreaper off" clears it
  *   p1 unshare            unshare(CLONE_NEWPID): the next children are in a new namespace
  *   p2 setns p3           setns(pidfd_open(p3), CLONE_NEWPID): p2's thread's next children are
@@ -61,9 +65,15 @@ export const OP = {
   nocldwait: 18,
   tgkill: 19,
   setns: 20,
+  waitid: 21,
 } as const;
 
 export type OpName = keyof typeof OP;
+
+/** waitpid options as the puppet reads them. */
+export const WAIT_BITS = { nohang: 1, untraced: 2, continued: 4 } as const;
+/** waitid options as the puppet reads them. */
+export const WAITID_BITS = { nohang: 1, stopped: 2, continued: 4, exited: 8, nowait: 16 } as const;
 
 /** A pid argument: an actor's pid as the caller sees it (negated for -name), or a number as written. */
 export type Ref = { readonly actor: string; readonly negate: boolean } | number;
@@ -78,6 +88,9 @@ export interface Step {
   readonly flag?: boolean;
   /** fork parent: CLONE_PARENT. */
   readonly cloneParent?: boolean;
+  /** wait / waitid option bits (see WAIT_BITS, WAITID_BITS); waitid's idtype. */
+  readonly bits?: number;
+  readonly idtype?: 'all' | 'pid' | 'pgid';
   /** trap ... nocldstop: SA_NOCLDSTOP. */
   readonly noCldStop?: boolean;
   /** fork tid N: clone3 set_tid = {N}. */
@@ -197,10 +210,30 @@ export function parseStep(line: string, where = line): Step {
     case 'pdeathsig':
       arity(1);
       return { ...base, op, signal: parseSig(args[0], where, false) };
-    case 'wait':
-      arity(1, 2);
-      if (args[1] !== undefined && args[1] !== 'nohang') throw new ScriptError(`${where}: expected 'nohang', got '${args[1]}'`);
-      return { ...base, op, refs: [parseRef(args[0]!, where)], flag: args[1] === 'nohang' };
+    case 'wait': {
+      arity(1, 4);
+      let bits = 0;
+      for (const o of args.slice(1)) {
+        const bit = WAIT_BITS[o as keyof typeof WAIT_BITS];
+        if (bit === undefined) throw new ScriptError(`${where}: expected 'nohang', 'untraced' or 'continued', got '${o}'`);
+        bits |= bit;
+      }
+      return { ...base, op, refs: [parseRef(args[0]!, where)], flag: (bits & 1) !== 0, bits };
+    }
+    case 'waitid': {
+      arity(1, 7);
+      const idtype = args[0];
+      if (idtype !== 'all' && idtype !== 'pid' && idtype !== 'pgid') throw new ScriptError(`${where}: expected 'all', 'pid' or 'pgid', got '${idtype ?? ''}'`);
+      const rest = args.slice(1);
+      const refs = idtype === 'all' ? [] : [parseRef(rest.shift() ?? '', where)];
+      let bits = 0;
+      for (const o of rest) {
+        const bit = WAITID_BITS[o as keyof typeof WAITID_BITS];
+        if (bit === undefined) throw new ScriptError(`${where}: expected exited, stopped, continued, nohang or nowait, got '${o}'`);
+        bits |= bit;
+      }
+      return { ...base, op, refs, idtype, bits, flag: (bits & 1) !== 0 };
+    }
     case 'nocldwait':
       arity(0, 1);
       if (args[0] !== undefined && args[0] !== 'trap') throw new ScriptError(`${where}: expected 'trap', got '${args[0]}'`);

@@ -41,6 +41,9 @@ function sig(n: number): string {
 
 /** describeExit() text back to a wait(2) status word. */
 function statusWord(text: string): number {
+  if (text === 'continued') return 0xffff;
+  const stopped = /^stopped (\S+)$/.exec(text);
+  if (stopped) return (signalNumber(stopped[1]!) << 8) | 0x7f;
   const exited = /^exit (\d+)$/.exec(text);
   if (exited) return (Number(exited[1]) & 0xff) << 8;
   const [name, core] = text.split(' ');
@@ -152,7 +155,19 @@ export class SimSide implements Side {
       case OP.default:
         return [{ default: sig(a) }];
       case OP.wait:
-        return [{ wait: a, nohang: b !== 0 }];
+        return [{ wait: a, nohang: (b & 1) !== 0, untraced: (b & 2) !== 0, continued: (b & 4) !== 0 }];
+      case OP.waitid:
+        return [
+          {
+            wait: b,
+            idtype: a === 0 ? 'all' : a === 1 ? 'pid' : 'pgid',
+            nohang: (c & 1) !== 0,
+            untraced: (c & 2) !== 0,
+            continued: (c & 4) !== 0,
+            exited: (c & 8) !== 0,
+            nowait: (c & 16) !== 0,
+          },
+        ];
       case OP.setns:
         return [{ setns: a }];
       case OP.tgkill:
@@ -282,7 +297,8 @@ export class SimSide implements Side {
       }
       case OP.setsid:
         return { ...base, errno: null, values: [proc.session.nrNs(ns)] };
-      case OP.wait: {
+      case OP.wait:
+      case OP.waitid: {
         const waited = mine.find((e) => e.event === 'waited');
         if (waited === undefined) return { ...base, errno: 'E?', values: [] };
         const child = Number(waited.details['child']);

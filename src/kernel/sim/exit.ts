@@ -4,10 +4,11 @@
  */
 import { releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
-import { describeExit, type ExitStatus, type Proc, type Thread, type WaitSpec } from './process.js';
+import { describeExit, type ExitStatus, type IdType, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
+import type { SignalName } from '../../signals.js';
 import type { World } from './world.js';
 
 /**
@@ -136,6 +137,8 @@ export function release(world: World, proc: Proc, by: Proc | null): void {
 
 export type WaitOutcome =
   | { readonly kind: 'status'; readonly pid: number; readonly status: ExitStatus }
+  /** WUNTRACED / WCONTINUED: a child that stopped (with this signal) or continued. */
+  | { readonly kind: 'job'; readonly pid: number; readonly stopped: SignalName | null }
   | { readonly kind: 'none' }
   | { readonly kind: 'echild' };
 
@@ -155,6 +158,18 @@ export function waitSpec(waiter: Proc, upid: number): WaitSpec | 'ESRCH' {
   return { type: upid < 0 ? 'pgid' : 'pid', pid: pid !== null && !pid.freed ? pid : null };
 }
 
+/**
+ * kernel_waitid(): what waitid(idtype, id) selects: P_PID needs id > 0, P_PGID id >= 0
+ * (0: the caller's group), else EINVAL.
+ */
+export function waitidSpec(waiter: Proc, idtype: IdType, id: number): WaitSpec | 'EINVAL' {
+  if (idtype === 'all') return { type: 'all' };
+  if (idtype === 'pid' ? id <= 0 : id < 0) return 'EINVAL';
+  if (idtype === 'pgid' && id === 0) return { type: 'pgid', pid: waiter.pgrp };
+  const pid = waiter.ns.find(id) ?? null;
+  return { type: idtype, pid: pid !== null && !pid.freed ? pid : null };
+}
+
 /** eligible_pid(): does the child match what the wait selects (task_pid_type(p, type) == wo_pid)? */
 export function eligible(child: Proc, spec: WaitSpec): boolean {
   if (spec.type === 'all') return true;
@@ -168,7 +183,7 @@ export function eligible(child: Proc, spec: WaitSpec): boolean {
  * all; 'none' when some match but none is a reapable zombie. Children are scanned in
  * list order, so the oldest zombie comes first.
  */
-export function waitChild(world: World, waiter: Proc, target: number | WaitSpec, caller?: Thread): WaitOutcome {
+export function waitChild(world: World, waiter: Proc, target: number | WaitSpec, caller?: Thread, options: WaitOptions = { exited: true }): WaitOutcome {
   const ns = waiter.ns;
   const spec = typeof target === 'number' ? waitSpec(waiter, target) : target;
   if (spec === 'ESRCH') return { kind: 'echild' };
@@ -180,12 +195,29 @@ export function waitChild(world: World, waiter: Proc, target: number | WaitSpec,
   const scanned = order.flatMap((t) => waiter.childrenOf(t));
   // Children of no live thread: a dying namespace init keeps its own.
   const rest = waiter.children.filter((c) => !scanned.includes(c));
-  const candidates = [...scanned, ...rest].filter((c) => eligible(c, spec));
+  // wait_consider_task(): a zombie counts only when WEXITED is asked for
+  // (wait_task_zombie returns 0 before notask_error is cleared); then, per child in
+  // order, its exit, its stop (WUNTRACED, wait_task_stopped), its continue
+  // (WCONTINUED, wait_task_continued). WNOWAIT reports without reaping or clearing.
+  const exited = options.exited !== false;
+  const candidates = [...scanned, ...rest].filter((c) => eligible(c, spec) && (exited || !c.reapable));
   if (candidates.length === 0) return { kind: 'echild' };
-  const zombie = candidates.find((c) => c.reapable);
-  if (zombie === undefined) return { kind: 'none' };
-  const pid = zombie.tgid.nrNs(ns);
-  const status = zombie.status!;
-  release(world, zombie, waiter);
-  return { kind: 'status', pid, status };
+  for (const c of candidates) {
+    const pid = c.tgid.nrNs(ns);
+    if (c.reapable) {
+      const status = c.status!;
+      if (options.nowait !== true) release(world, c, waiter);
+      return { kind: 'status', pid, status };
+    }
+    if (options.stopped === true && c.stopCode !== null && c.state === 'stopped') {
+      const stopped = c.stopCode;
+      if (options.nowait !== true) c.stopCode = null;
+      return { kind: 'job', pid, stopped };
+    }
+    if (options.continued === true && c.continuedReport) {
+      if (options.nowait !== true) c.continuedReport = false;
+      return { kind: 'job', pid, stopped: null };
+    }
+  }
+  return { kind: 'none' };
 }

@@ -7,11 +7,11 @@
  */
 import type { Errno } from '../kernel.js';
 import type { SignalName } from '../../signals.js';
-import { exitGroup, exitThread, waitChild, waitSpec } from './exit.js';
+import { exitGroup, exitThread, waitChild, waitidSpec, waitSpec } from './exit.js';
 import { cloneThread, copyProcess, execProgram } from './fork.js';
 import { setpgid, setsid } from './groups.js';
 import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
-import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitSpec } from './process.js';
+import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
@@ -52,7 +52,7 @@ function unblock(world: World, thread: Thread): boolean {
     case 'pause':
       return false;
     case 'wait': {
-      const outcome = waitOnce(world, thread, block.spec);
+      const outcome = waitOnce(world, thread, block.spec, block.options);
       if (outcome === 'none') return false;
       break;
     }
@@ -66,12 +66,14 @@ function unblock(world: World, thread: Thread): boolean {
 }
 
 /** waitpid(target, WNOHANG) from a script, recording what it got. */
-function waitOnce(world: World, thread: Thread, target: WaitSpec): 'done' | 'none' {
-  const outcome = waitChild(world, thread.proc, target, thread);
+function waitOnce(world: World, thread: Thread, target: WaitSpec, options?: WaitOptions): 'done' | 'none' {
+  const outcome = waitChild(world, thread.proc, target, thread, options);
   if (outcome.kind === 'none') return 'none';
   // Recorded on the calling thread: two threads of one process may wait at once.
   if (outcome.kind === 'echild') fail(world, thread, 'waitpid', 'ECHILD');
-  else world.record(thread, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
+  else if (outcome.kind === 'job') {
+    world.record(thread, 'waited', { child: outcome.pid, status: outcome.stopped !== null ? `stopped ${outcome.stopped}` : 'continued' });
+  } else world.record(thread, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
   return 'done';
 }
 
@@ -149,8 +151,8 @@ function step(world: World, thread: Thread): void {
  */
 function restart(block: Block | null, proc: Proc): Block | null {
   if (block?.kind !== 'wait') return block;
-  const spec = waitSpec(proc, block.target);
-  return spec === 'ESRCH' ? block : { ...block, spec };
+  const spec = block.idtype !== undefined ? waitidSpec(proc, block.idtype, block.target) : waitSpec(proc, block.target);
+  return typeof spec === 'string' ? block : { ...block, spec };
 }
 
 /**
@@ -269,20 +271,30 @@ function execStep(world: World, thread: Thread, s: Step): void {
       return;
     }
     case 'wait': {
-      const { wait, nohang = false, group = false } = s as Extract<Step, { wait: unknown }>;
+      const w = s as Extract<Step, { wait: unknown }>;
+      const { wait, nohang = false, group = false, idtype } = w;
+      const syscall = idtype !== undefined ? 'waitid' : 'waitpid';
       let target = resolveRef(world, proc, wait);
-      if (target === null) return fail(world, thread, 'waitpid', 'ECHILD');
+      if (target === null) return fail(world, thread, syscall, 'ECHILD');
       if (group) {
         const p = typeof wait === 'string' ? world.findProc(target, proc.ns) : null;
         target = p ? -p.pgrp.nrNs(proc.ns) : -Math.abs(target);
       }
-      const spec = waitSpec(proc, target);
-      if (spec === 'ESRCH') return fail(world, thread, 'waitpid', 'ESRCH');
+      // waitpid always has WEXITED; waitid needs one of WEXITED, WSTOPPED, WCONTINUED.
+      const options: WaitOptions = {
+        exited: idtype === undefined || w.exited === true,
+        stopped: w.untraced === true,
+        continued: w.continued === true,
+        nowait: idtype !== undefined && w.nowait === true,
+      };
+      if (idtype !== undefined && !options.exited && !options.stopped && !options.continued) return fail(world, thread, syscall, 'EINVAL');
+      const spec = idtype !== undefined ? waitidSpec(proc, idtype, target) : waitSpec(proc, target);
+      if (typeof spec === 'string') return fail(world, thread, syscall, spec);
       if (nohang) {
-        if (waitOnce(world, thread, spec) === 'none') world.record(thread, 'waited', { child: 0, status: 'none (WNOHANG)' });
+        if (waitOnce(world, thread, spec, options) === 'none') world.record(thread, 'waited', { child: 0, status: 'none (WNOHANG)' });
         return;
       }
-      return setBlock(world, thread, { kind: 'wait', target, spec });
+      return setBlock(world, thread, { kind: 'wait', target, spec, options, ...(idtype !== undefined ? { idtype } : {}) });
     }
     case 'thread': {
       const ref = (s as { thread: ProgramRef }).thread;

@@ -74,7 +74,21 @@ export const SIG_IGN: Disposition = { kind: 'ignore' };
 export type Block =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'pause' }
-  | { readonly kind: 'wait'; readonly target: number; readonly spec: WaitSpec };
+  | { readonly kind: 'wait'; readonly target: number; readonly spec: WaitSpec; readonly idtype?: IdType; readonly options?: WaitOptions };
+
+/** waitid(2)'s idtype (P_ALL, P_PID, P_PGID); absent for waitpid, whose number says it. */
+export type IdType = 'all' | 'pid' | 'pgid';
+
+/**
+ * WEXITED (always, for waitpid), WUNTRACED/WSTOPPED, WCONTINUED, WNOWAIT (waitid only:
+ * report without reaping or clearing).
+ */
+export interface WaitOptions {
+  readonly exited?: boolean;
+  readonly stopped?: boolean;
+  readonly continued?: boolean;
+  readonly nowait?: boolean;
+}
 
 /**
  * What a wait selects, fixed when the call starts (kernel_wait4): 'all' for -1
@@ -158,6 +172,10 @@ export class Proc {
   isChildSubreaper = false;
   /** signal->has_child_subreaper: some ancestor is a subreaper (find_new_reaper looks only then). */
   hasChildSubreaper = false;
+  /** signal->group_exit_code of a completed group stop (SIGNAL_STOP_STOPPED): what WUNTRACED reports once. */
+  stopCode: SignalName | null = null;
+  /** SIGNAL_STOP_CONTINUED: continued since the last stop, not yet reported to a WCONTINUED wait. */
+  continuedReport = false;
   /** SIGNAL_UNKILLABLE: a namespace init (copy_process sets it for is_child_reaper()). */
   unkillable = false;
   /** PF_FORKNOEXEC: forked and not yet exec'd (setpgid(2) on a child after exec is EACCES). */

@@ -48,7 +48,18 @@ export type Step =
   /** tgkill(2): the signal goes to thread `tid` of process `tgid` alone. */
   | { readonly tgkill: { readonly tgid: ProcRef; readonly tid: number }; readonly signal: SignalName | 'SIG0' }
   /** waitpid(2) for a child (-1 any, 0 own group, -N group N, or a ref; group: true waits for the ref's group); blocks unless nohang. */
-  | { readonly wait: ProcRef; readonly nohang?: boolean; readonly group?: boolean }
+  | {
+      readonly wait: ProcRef;
+      readonly nohang?: boolean;
+      readonly group?: boolean;
+      /** WUNTRACED (WSTOPPED) and WCONTINUED: also report a child that stopped or continued. */
+      readonly untraced?: boolean;
+      readonly continued?: boolean;
+      /** waitid(idtype, wait, ...) instead of waitpid: `exited` is WEXITED, `nowait` WNOWAIT. */
+      readonly idtype?: 'all' | 'pid' | 'pgid';
+      readonly exited?: boolean;
+      readonly nowait?: boolean;
+    }
   /** clone(CLONE_THREAD): a new thread running `thread`. */
   | { readonly thread: ProgramRef }
   /** unshare(CLONE_NEWPID): children forked after this are in a new PID namespace. */

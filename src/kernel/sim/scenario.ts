@@ -203,8 +203,16 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       };
     }
     case 'wait':
-      onlyKeys(o, ['wait', 'nohang', 'group'], path);
+      onlyKeys(o, ['wait', 'nohang', 'group', 'untraced', 'continued', 'idtype', 'exited', 'nowait'], path);
+      if (o['idtype'] !== undefined && o['idtype'] !== 'all' && o['idtype'] !== 'pid' && o['idtype'] !== 'pgid') {
+        fail(`${path}.idtype`, `expected 'all', 'pid' or 'pgid', got ${describe(o['idtype'])}`);
+      }
       return {
+        ...(o['idtype'] !== undefined ? { idtype: o['idtype'] as 'all' | 'pid' | 'pgid' } : {}),
+        ...(['untraced', 'continued', 'exited', 'nowait'] as const).reduce(
+          (acc, k) => (o[k] !== undefined ? { ...acc, [k]: expectBool(o[k], `${path}.${k}`) } : acc),
+          {},
+        ),
         wait: expectRef(o['wait'], p),
         ...(o['nohang'] !== undefined ? { nohang: expectBool(o['nohang'], `${path}.nohang`) } : {}),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),

@@ -12,7 +12,7 @@
  */
 import type { Errno } from '../kernel.js';
 import { defaultAction, signalNumber, type SignalName } from '../../signals.js';
-import { exitGroup, waitSpec } from './exit.js';
+import { eligible, exitGroup, waitSpec } from './exit.js';
 import { isPgrpOrphaned } from './groups.js';
 import type { Disposition, Proc, Thread } from './process.js';
 import type { World } from './world.js';
@@ -140,6 +140,9 @@ export function tgkillFrom(world: World, sender: Proc, tgid: number, tid: number
 /** SIGCONT on a stopped process (prepare_signal): it runs again; the parent hears CLD_CONTINUED. */
 function continueProcess(world: World, proc: Proc): void {
   proc.transition('running');
+  // prepare_signal(SIGCONT): group_exit_code = 0, SIGNAL_STOP_CONTINUED.
+  proc.stopCode = null;
+  proc.continuedReport = true;
   // A thread stopped inside a wait left it with -ERESTARTSYS and restarts it now:
   // kernel_wait4 reads its arguments again (wait(0) takes the group the process is
   // in by now).
@@ -162,13 +165,18 @@ function notifyParentCldStop(world: World, proc: Proc): void {
   const parent = proc.parent;
   if (parent === null) return;
   const d = parent.disposition('SIGCHLD');
-  if (d.kind === 'handler' && d.noCldStop === true) return;
-  sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  if (!(d.kind === 'handler' && d.noCldStop === true)) sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  // "Even if SIGCHLD is not generated, we must wake up wait4 calls" (__wake_up_parent):
+  // the waiters this child is eligible for rescan.
+  for (const t of parent.threads) if (t.block?.kind === 'wait' && eligible(proc, t.block.spec)) world.wake(t);
 }
 
 /** do_signal_stop(): every thread stops; the parent hears CLD_STOPPED. */
 function stopProcess(world: World, proc: Proc, signal: SignalName): void {
   proc.transition('stopped');
+  // do_signal_stop(): signal->flags = SIGNAL_STOP_STOPPED, group_exit_code = signr.
+  proc.stopCode = signal;
+  proc.continuedReport = false;
   world.record(proc, 'stopped', { signal });
   notifyParentCldStop(world, proc);
 }
