@@ -448,4 +448,455 @@ export const CORPUS: readonly Scenario[] = [
     p3 trap HUP
     p2 exit 0
     p3 report`),
+
+  // ---- blocking wait (kernel/exit.c do_wait, kernel_wait4) -------------------------
+  scenario('wait-blocked-autoreap-echild', 'a parent blocked in wait gets ECHILD when its child is autoreaped (do_notify_parent wakes it even when it autoreaps: __wake_up_parent)', `
+    p1 fork p2
+    p1 ignore CHLD
+    p1 wait p2
+    p2 exit 0
+    p1 report`),
+  scenario('wait-blocked-autoreap-any', 'the same with wait(-1) and two children: the first autoreap leaves one to wait for, the second ends the wait with ECHILD', `
+    p1 fork p2
+    p1 fork p3
+    p1 ignore CHLD
+    p1 wait -1
+    p2 exit 0
+    p3 exit 0
+    p1 report`),
+  scenario('wait-blocked-autoreap-reparented', 'a zombie reparented to a waiter that ignores SIGCHLD is autoreaped by reparent_leader, which wakes the wait: ECHILD when nothing else is eligible', `
+    p1 setsid
+    p1 fork p2
+    p1 fork p3
+    p3 setpgid 0 0
+    p3 fork p4
+    p4 setpgid 0 p1
+    p4 exit 0
+    p1 ignore CHLD
+    p1 wait 0
+    p2 setpgid 0 0
+    p3 exit 0
+    p1 report`),
+  scenario('wait-group-not-woken-by-leaver', 'wait(0) is woken only by a child in its group (child_wait_callback, eligible_pid): a child that left the group exits, the wait sleeps on', `
+    p1 fork p2
+    p1 wait 0
+    p2 setpgid 0 0
+    p2 exit 0
+    p1 fork p3`),
+  scenario('wait-pgid-not-woken-by-leaver', 'wait(-pgid) is not woken by a child that left that group', `
+    p1 fork p2
+    p1 fork p3
+    p2 fork p4
+    p4 setpgid 0 0
+    p3 setpgid 0 p4
+    p1 wait -p4
+    p3 setpgid 0 0
+    p3 exit 0
+    p2 exit 0`),
+  scenario('wait-pid-not-woken-by-other', 'waitpid(pid) sleeps on when another child exits, and reaps its own child later', `
+    p1 fork p2
+    p1 fork p3
+    p1 wait p2
+    p3 exit 4
+    p2 exit 5
+    p1 wait p3 nohang`),
+  scenario('wait-group-fixed-at-start', 'wait(0) keeps the group it read when it started (kernel_wait4: get_task_pid(current, PIDTYPE_PGID)): a thread moves the process to a new group, the old group\'s child is still reaped', `
+    p1 fork p2
+    p1 fork p3
+    p1 thread t1
+    p1 wait 0
+    t1 setpgid 0 0
+    p2 exit 2
+    t1 report`),
+  scenario('wait-group-fixed-join-child-group', 'the process joins a child\'s group during wait(0): that child\'s exit does not end the wait', `
+    p1 fork p2
+    p1 fork p3
+    p3 setpgid 0 0
+    p1 thread t1
+    p1 wait 0
+    t1 setpgid 0 p3
+    p3 exit 3
+    t1 report
+    p2 exit 2`),
+  scenario('wait-int-min-esrch', 'waitpid(INT_MIN) is ESRCH (kernel_wait4: -INT_MIN is not defined), blocking or not', `
+    p1 wait -2147483648
+    p1 fork p2
+    p1 wait -2147483648 nohang
+    p1 wait -2147483648`),
+  scenario('wait-int-min-from-thread', 'waitpid(INT_MIN) from a thread with a zombie child is ESRCH too', `
+    p1 fork p2
+    p2 exit 0
+    p1 thread t1
+    t1 wait -2147483648
+    t1 wait -1 nohang`),
+
+  // ---- a dying namespace init and its process group (zap_pid_ns_processes) ---------
+  scenario('zap-init-in-inner-group', 'a dying init that joined a group led by a process of its namespace stays exiting while that group id is allocated, until its parent moves it (pid_allocated == init_pids)', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p3 exit 0
+    p2 wait p3
+    p2 exit 0
+    p1 wait p2 nohang
+    p1 setpgid p2 p2
+    p1 wait p2 nohang`),
+  scenario('zap-init-in-inner-group-killed', 'the same when the group leader is killed by the zap itself', `
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p3 fork p4
+    p2 exit 7
+    p1 wait p2 nohang
+    p1 setpgid p2 p2
+    p1 wait p2 nohang`),
+  scenario('zap-init-in-inner-group-parent-group', 'the same, the parent moving the init into its own group', `
+    p1 setsid
+    p1 fork p2 newns
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 setpgid 0 p3
+    p2 exit 0
+    p1 setpgid p2 p1
+    p1 wait -1 nohang`),
+
+  // ---- the harness itself ----------------------------------------------------------
+  scenario('harness-two-threads-wait', 'two threads of one process blocked in wait at once: each gets its own child', `
+    p1 thread t1
+    p1 fork p2
+    p1 fork p3
+    t1 wait p3
+    p1 wait p2
+    p2 exit 2
+    p3 exit 3
+    t1 report`),
+  scenario('harness-thread-wait-echild', 'a thread\'s failed wait is its own: the main thread\'s result is not taken for it', `
+    p1 thread t1
+    p1 fork p2
+    p1 wait p2
+    t1 wait 99
+    p2 exit 2
+    t1 wait -1 nohang`),
+  scenario('lastpid-out-of-range-einval', 'ns_last_pid refuses a value above pid_max (proc_dointvec_minmax: EINVAL) and the allocator does not move', `
+    p1 lastpid max+1
+    p1 fork p2
+    p2 report`),
+  scenario('lastpid-pid-max-accepted', 'ns_last_pid accepts pid_max itself: the next fork wraps', `
+    p1 lastpid max-0
+    p1 lastpid max+5
+    p1 fork p2
+    p2 report`),
+  scenario('exec-by-thread-caught', 'after a non-leader thread execs, the process\'s handlers run in the image that thread started (the signal is the exec\'ing actor\'s)', `
+    p1 fork p2
+    p2 thread t1
+    t1 exec
+    t1 trap USR1
+    p1 kill p2 USR1
+    t1 report`),
+  scenario('exec-by-thread-old-leader-gone', 'after a non-leader thread execs, the old main thread is gone: it takes no more steps', `
+    p1 fork p2
+    p2 thread t1
+    t1 exec
+    p2 report
+    t1 trap USR2
+    p1 kill t1 USR2
+    t1 report`),
+
+  // ---- per-thread parent links (kernel/exit.c __do_wait, forget_original_parent) ----
+  scenario('thread-children-wait-own-first', 'each thread has its own children list and __do_wait scans the caller\'s first: wait(-1) from a thread returns its own child before an older one of the main thread', `
+    p1 fork p2
+    p1 thread t1
+    t1 fork p3
+    p2 exit 2
+    p3 exit 3
+    t1 wait -1 nohang
+    p1 wait -1 nohang`),
+  scenario('thread-children-move-to-sibling', 'a thread that exits hands its children to a live sibling, at the end of that sibling\'s list (find_alive_thread, list_splice_tail)', `
+    p1 thread t1
+    t1 fork p2
+    p1 fork p3
+    t1 threadexit 0
+    p2 exit 2
+    p3 exit 3
+    p1 wait -1 nohang
+    p1 wait -1 nohang`),
+  scenario('thread-children-leader-exits', 'a leader that exits first hands its children to the live thread, which waits for them', `
+    p1 fork p2
+    p2 fork p3
+    p2 thread t1
+    t1 fork p4
+    p2 threadexit 0
+    p3 exit 3
+    p4 exit 4
+    t1 wait -1 nohang
+    t1 report`),
+
+  // ---- per-thread parent-death signal (prctl PR_SET_PDEATHSIG, forget_original_parent)
+  scenario('pdeathsig-two-threads', 'two threads of the orphan with two different parent-death signals: both are sent', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 trap USR2
+    p3 pdeathsig USR1
+    p3 thread t1
+    t1 pdeathsig USR2
+    p2 exit 0
+    p3 report`),
+  scenario('pdeathsig-thread-exited', 'a thread that set the parent-death signal and exited takes it with it', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 thread t1
+    t1 pdeathsig USR1
+    t1 threadexit 0
+    p2 exit 0
+    p3 report`),
+  scenario('pdeathsig-forking-thread-exits', 'the parent-death signal fires when the forking thread exits, though its process lives on', `
+    p1 fork p2
+    p2 thread t1
+    t1 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    t1 threadexit 0
+    p3 report`),
+  scenario('pdeathsig-exec-by-other-thread', 'the parent-death signal fires when another thread\'s exec ends the forking thread (de_thread)', `
+    p1 fork p2
+    p2 thread t1
+    p2 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    t1 exec
+    p3 report`),
+
+  // ---- per-thread pid_ns_for_children (unshare(CLONE_NEWPID)) ----------------------
+  scenario('unshare-per-thread-fork', 'unshare(CLONE_NEWPID) is per thread: after a second thread unshares, the first thread\'s fork stays in the namespace; the second thread\'s is PID 1 of the new one', `
+    p1 thread t1
+    t1 unshare
+    p1 fork p2
+    p2 report
+    t1 fork p3
+    p3 report`),
+  scenario('unshare-per-thread-clone', 'after one thread unshares, only that thread is refused a thread or a CLONE_NEWPID child (EINVAL); its sibling may', `
+    p1 thread t1
+    t1 unshare
+    t1 thread t2
+    p1 thread t3
+    p1 fork p2 newns
+    p2 report
+    t1 fork p3 newns`),
+
+  scenario('pdeathsig-zombie-leader-still-listed', 'a leader that exited first stays on the thread list until its group is reaped, so its parent-death signal still fires for the live thread', `
+    p1 fork p2
+    p2 fork p3
+    p3 trap USR1
+    p3 pdeathsig USR1
+    p3 thread t1
+    p3 threadexit 0
+    p2 exit 0
+    t1 report`),
+  scenario('wait-group-reread-after-stop', 'a wait stopped and continued restarts (-ERESTARTSYS) and reads its group again', `
+    p1 fork p2
+    p2 fork p3
+    p2 fork p4
+    p4 setpgid 0 0
+    p2 thread t1
+    p2 wait 0
+    t1 setpgid 0 p4
+    p1 kill p2 STOP
+    p1 kill p2 CONT
+    p4 exit 4
+    p3 exit 3`),
+
+  // ---- SA_NOCLDWAIT (do_notify_parent, flush_signal_handlers) -----------------------
+  scenario('nocldwait-autoreap', 'SIGCHLD at SIG_DFL with SA_NOCLDWAIT: children are autoreaped, wait finds none', `
+    p1 fork p2
+    p1 nocldwait
+    p2 exit 0
+    p1 wait -1 nohang`),
+  scenario('nocldwait-handler-still-signalled', 'a SIGCHLD handler with SA_NOCLDWAIT: the child is autoreaped and SIGCHLD still comes (only SIG_IGN suppresses it)', `
+    p1 fork p2
+    p1 nocldwait trap
+    p2 exit 3
+    p1 wait p2 nohang`),
+  scenario('nocldwait-blocked-wait-echild', 'a wait blocked on a child that SA_NOCLDWAIT autoreaps ends with ECHILD', `
+    p1 fork p2
+    p1 nocldwait
+    p1 wait p2
+    p2 exit 0
+    p1 report`),
+  scenario('nocldwait-cleared-by-exec', 'execve clears SA_NOCLDWAIT (flush_signal_handlers clears sa_flags): children are zombies again', `
+    p1 fork p2
+    p2 nocldwait
+    p2 fork p3
+    p2 exec
+    p3 exit 4
+    p2 wait p3 nohang`),
+
+  // ---- handlers without SA_RESTART (handle_signal: -ERESTARTSYS -> -EINTR) ----------
+  scenario('norestart-wait-eintr', 'a handler without SA_RESTART interrupts a blocked wait: EINTR', `
+    p1 fork p2
+    p1 trap USR1 norestart
+    p1 wait p2
+    p2 kill p1 USR1
+    p1 wait p2 nohang`),
+  scenario('restart-wait-goes-on', 'with SA_RESTART the same wait restarts and reaps the child later', `
+    p1 fork p2
+    p1 trap USR1
+    p1 wait p2
+    p2 kill p1 USR1
+    p2 exit 5`),
+  scenario('norestart-other-thread-waits-on', 'the handler runs in the main thread (complete_signal prefers it): another thread\'s wait goes on', `
+    p1 thread t1
+    p1 trap USR1 norestart
+    p1 fork p2
+    t1 wait p2
+    p2 kill p1 USR1
+    p2 exit 6`),
+
+  // ---- CLONE_PARENT (copy_process) -------------------------------------------------
+  scenario('clone-parent-sibling', 'clone(CLONE_PARENT): the child\'s parent is the caller\'s parent, which gets its SIGCHLD and reaps it', `
+    p1 fork p2
+    p2 fork p3 parent
+    p3 report
+    p2 wait -1 nohang
+    p1 trap CHLD
+    p3 exit 3
+    p1 wait p3 nohang`),
+  scenario('clone-parent-init-einval', 'a namespace init cannot create a sibling (SIGNAL_UNKILLABLE: EINVAL); its children can, into its namespace', `
+    p1 fork p4 parent
+    p1 fork p2 newns
+    p2 fork p3 parent
+    p2 fork p5
+    p5 fork p6 parent
+    p6 report`),
+
+  // ---- clone3 set_tid (alloc_pid) ---------------------------------------------------
+  scenario('set-tid-chosen', 'clone3 set_tid gives the child the number asked for, and leaves the cyclic cursor where it was', `
+    p1 fork p2 tid 500
+    p2 report
+    p1 fork p3
+    p3 report`),
+  scenario('set-tid-errors', 'set_tid: a number in use is EEXIST, 0 and numbers past pid_max are EINVAL', `
+    p1 fork p2
+    p1 fork p3 tid 2
+    p1 fork p4 tid 0
+    p1 fork p5 tid 99999999
+    p1 fork p6 tid 7
+    p6 report`),
+  scenario('set-tid-new-namespace', 'in a new namespace set_tid must ask for 1 (no init yet: EINVAL otherwise); later children of that namespace may pick their number', `
+    p1 fork p2 newns tid 5
+    p1 fork p3 newns tid 1
+    p3 fork p4 tid 40
+    p4 report`),
+
+  // ---- tgkill: a signal to one thread (do_tkill, complete_signal) --------------------
+  scenario('tgkill-handler-in-that-thread', 'a signal sent to one thread runs its handler in that thread: the thread\'s wait is interrupted (EINTR without SA_RESTART)', `
+    p1 thread t1
+    p1 trap USR1 norestart
+    p1 fork p2
+    t1 wait p2
+    p2 tgkill p1 t1 USR1
+    p2 exit 0
+    p1 wait p2 nohang`),
+  scenario('tgkill-errors-and-fatal', 'tgkill: a thread of another process is ESRCH, a number <= 0 is EINVAL, signal 0 checks; a fatal signal to one thread kills the process', `
+    p1 fork p2
+    p2 thread t1
+    p1 tgkill p1 t1 USR1
+    p1 tgkill 0 t1 TERM
+    p1 tgkill p2 t1 0
+    p1 tgkill p2 t1 TERM
+    p1 wait p2 nohang`),
+  scenario('tgkill-stop-whole-process', 'a stop signal sent to one thread stops the whole process; SIGCONT continues it', `
+    p1 fork p2
+    p2 thread t1
+    p1 tgkill p2 t1 STOP
+    p1 kill p2 CONT
+    t1 report`),
+
+  // ---- setns into a PID namespace (pidns_install, find_new_reaper) -----------------
+  scenario('setns-fork-into-sibling', 'setns(CLONE_NEWPID) into a child namespace: the next child is there with a parent outside it; its orphans go to that namespace\'s init, not to the subreaper outside (find_new_reaper compares levels)', `
+    p1 fork p2 newns
+    p2 fork p3
+    p1 fork p4
+    p4 subreaper
+    p4 setns p2
+    p4 fork p5
+    p5 report
+    p5 fork p6
+    p5 exit 0
+    p6 report
+    p4 wait p5 nohang`),
+  scenario('setns-errors', 'setns: a zombie is ESRCH, a thread id ENOENT (pidfd_open), an unknown pid ESRCH; after entering a namespace no thread can be created until the caller goes back to its own', `
+    p1 fork p2 newns
+    p1 fork p4
+    p4 thread t1
+    p1 setns t1
+    p4 setns p2
+    p4 thread t2
+    p4 setns p4
+    p4 thread t3
+    p2 setns 99
+    p1 fork p7
+    p7 exit 0
+    p1 setns p7`),
+
+  // ---- SA_NOCLDSTOP (do_notify_parent_cldstop) ---------------------------------------
+  scenario('nocldstop-no-sigchld-on-stop', 'with SA_NOCLDSTOP the parent gets no SIGCHLD when a child stops or continues, but still when it exits', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 kill p2 CONT
+    p2 exit 0
+    p1 wait p2 nohang`),
+  scenario('nocldstop-cleared-by-trap', 'installing the handler again without SA_NOCLDSTOP brings stop notifications back', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 trap CHLD
+    p1 kill p2 CONT
+    p1 kill p2 STOP
+    p1 kill p2 KILL`),
+
+  // ---- wait flags and waitid (wait_task_stopped, wait_task_continued, kernel_waitid)
+  scenario('wait-untraced-continued', 'WUNTRACED reports a stop once, WCONTINUED a continue once', `
+    p1 fork p2
+    p1 kill p2 STOP
+    p1 wait p2 nohang
+    p1 wait p2 nohang untraced
+    p1 wait p2 nohang untraced
+    p1 kill p2 CONT
+    p1 wait p2 nohang untraced
+    p1 wait p2 nohang continued
+    p1 wait p2 nohang continued`),
+  scenario('wait-untraced-blocking', 'a blocked WUNTRACED wait is woken by the child\'s stop (do_notify_parent_cldstop wakes it even with SA_NOCLDSTOP)', `
+    p1 trap CHLD nocldstop
+    p1 fork p2
+    p1 wait p2 untraced
+    p2 kill p2 STOP
+    p1 kill p2 CONT`),
+  scenario('waitid-nowait', 'waitid WNOWAIT reports a zombie and leaves it; the next wait reaps it', `
+    p1 fork p2
+    p2 exit 3
+    p1 waitid pid p2 exited nowait
+    p1 waitid all exited nohang
+    p1 waitid all exited nohang`),
+  scenario('waitid-errors', 'waitid: no WEXITED/WSTOPPED/WCONTINUED, P_PID 0 and a negative P_PGID are EINVAL; a zombie does not count without WEXITED (ECHILD)', `
+    p1 waitid all
+    p1 waitid pid 0 exited
+    p1 waitid pgid -3 exited
+    p1 fork p2
+    p2 exit 0
+    p1 waitid all stopped nohang
+    p1 waitid pgid 0 exited nohang`),
+  scenario('waitid-pgid-stopped', 'waitid P_PGID with WSTOPPED finds a stopped child by group; WNOWAIT leaves the stop to report again', `
+    p1 fork p2
+    p2 setpgid 0 0
+    p1 kill p2 TSTP
+    p1 waitid pgid p2 stopped nohang nowait
+    p1 waitid pgid p2 stopped nohang
+    p1 waitid pgid p2 stopped nohang
+    p1 kill p2 KILL
+    p1 waitid pgid p2 exited`),
 ];

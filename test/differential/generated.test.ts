@@ -54,5 +54,6 @@ describeWithNamespaces('differential check: generated scenarios agree on Linux a
     if (racy.length > 0) console.warn(`racy scenarios (the generator should exclude these):\n${racy.join('\n---\n')}`);
     // A few racy ones are tolerated; many mean the generator has lost its rules.
     expect(racy.length, racy.join('\n---\n')).toBeLessThanOrEqual(Math.ceil(RUNS / 100));
-  }, 600_000);
+    // At least 10 minutes; a long run (DIFF_RUNS=20000) gets half a second a scenario.
+  }, Math.max(600_000, RUNS * 500));
 });

@@ -88,6 +88,8 @@ export function namespacePidMax(): number {
 }
 
 function statusText(word: number): string {
+  if (word === 0xffff) return 'continued';
+  if ((word & 0xff) === 0x7f) return `stopped ${signalName((word >> 8) & 0xff)}`;
   const sig = word & 0x7f;
   if (sig === 0) return `exit ${(word >> 8) & 0xff}`;
   return `${signalName(sig)}${word & 0x80 ? ' core' : ''}`;
@@ -102,6 +104,7 @@ function formatReply(op: OpName, r: RawReply): string {
     case 'setsid':
       return `sid ${v[0]}`;
     case 'wait':
+    case 'waitid':
       return v[0] === 0 ? 'none' : `pid ${v[0]} ${statusText(v[1] ?? 0)}`;
     case 'report':
       return `pid=${v[0]} tid=${v[1]} ppid=${v[2]} pgid=${v[3]} sid=${v[4]}`;
@@ -201,12 +204,14 @@ export class Player {
     }
     let a = 0;
     let b = 0;
+    let c = 0;
     switch (step.op) {
       case 'fork':
       case 'thread': {
         if (this.nextIdx >= MAX_ACTORS) return this.skip(step, 'too many actors');
         a = this.nextIdx++;
-        b = step.flag ? 1 : 0;
+        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0);
+        c = step.setTid ?? 0;
         this.created.set(a, { name: step.name!, thread: step.op === 'thread', creator: actor, newns: step.flag === true });
         break;
       }
@@ -221,17 +226,33 @@ export class Player {
         a = args[0]!;
         b = signalArg(step.signal);
         break;
+      case 'setns':
+        a = args[0]!;
+        break;
+      case 'tgkill':
+        [a, b] = [args[0]!, args[1]!];
+        c = signalArg(step.signal);
+        break;
       case 'wait':
         a = args[0]!;
-        b = step.flag ? 1 : 0;
+        b = step.bits ?? (step.flag ? 1 : 0);
+        break;
+      case 'waitid':
+        a = step.idtype === 'all' ? 0 : step.idtype === 'pid' ? 1 : 2;
+        b = args[0] ?? 0;
+        c = step.bits ?? 0;
         break;
       case 'trap':
+        a = signalArg(step.signal);
+        b = (step.flag ? 1 : 0) | (step.noCldStop ? 2 : 0);
+        break;
       case 'ignore':
       case 'default':
       case 'pdeathsig':
         a = signalArg(step.signal);
         break;
       case 'subreaper':
+      case 'nocldwait':
         a = step.flag ? 1 : 0;
         break;
       case 'lastpid':
@@ -241,7 +262,7 @@ export class Player {
         break;
     }
     actor.busy = { seq, op: step.op };
-    const answer = await this.side.step(seq, actor.idx, OP[step.op], a, b, 0);
+    const answer = await this.side.step(seq, actor.idx, OP[step.op], a, b, c);
     return { record: this.absorb(step.line, answer, actor, seq), answer };
   }
 

@@ -65,7 +65,8 @@ export class RealSide implements Side {
   }
 
   async end(): Promise<void> {
-    await this.request('E');
+    const problem = (await this.request('E')).find((l) => l.startsWith('X '));
+    if (problem !== undefined) throw new Error(`the puppet runner: ${problem.slice(2)}`);
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,8 @@ interface Pending {
   readonly a: number;
   /** Trace index when the step was given. */
   readonly start: number;
+  /** The step failed outside the simulated kernel (a sysctl write): this errno. */
+  readonly errno?: string;
 }
 
 const DONE = 'differential: step done ';
@@ -39,6 +41,9 @@ function sig(n: number): string {
 
 /** describeExit() text back to a wait(2) status word. */
 function statusWord(text: string): number {
+  if (text === 'continued') return 0xffff;
+  const stopped = /^stopped (\S+)$/.exec(text);
+  if (stopped) return (signalNumber(stopped[1]!) << 8) | 0x7f;
   const exited = /^exit (\d+)$/.exec(text);
   if (exited) return (Number(exited[1]) & 0xff) << 8;
   const [name, core] = text.split(' ');
@@ -52,6 +57,10 @@ export class SimSide implements Side {
   /** Actor index -> the thread that runs its steps. */
   private actors = new Map<number, Thread>();
   private pending = new Map<number, Pending>();
+  /** The actor whose handler writes a process's caught signals (the puppet's main_actor). */
+  private mainActor = new Map<Proc, number>();
+  /** Actors whose thread was ended by another thread's exec (de_thread). */
+  private gone = new Set<number>();
   private seen = 0;
   private outerNs!: PidNamespace;
 
@@ -70,6 +79,8 @@ export class SimSide implements Side {
     });
     this.actors = new Map();
     this.pending = new Map();
+    this.mainActor = new Map();
+    this.gone = new Set();
     const coordPid = this.sim.spawnProcess({ program: [{ setsid: true }, { pause: true }], parent: 1, name: 'coord', newPidNs: true });
     this.sim.run();
     this.coord = this.world.findProc(coordPid, this.world.rootNs)!;
@@ -79,22 +90,32 @@ export class SimSide implements Side {
     this.sim.run();
     const p1 = this.coord.lastChild!;
     this.actors.set(0, p1.leader);
+    this.mainActor.set(p1, 0);
     const answer = this.collect();
     return { ...answer, coord: this.outer(this.coord.tgid), hellos: [this.hello(0, p1.leader)] };
   }
 
   async step(seq: number, actor: number, op: number, a: number, b: number, c: number): Promise<RawAnswer> {
-    void c;
     const thread = this.actors.get(actor);
     if (thread === undefined) throw new Error(`sim: no actor ${actor}`);
+    this.pending.set(actor, { seq, op, a, start: this.sim.events.length });
+    if (this.gone.has(actor)) {
+      // An actor whose thread another thread's exec ended: its command pipe has no
+      // reader any more, so the step never answers.
+      this.sim.run();
+      return this.collect();
+    }
     let steps: SimStep[] = [];
     if (op === OP.lastpid) {
-      // Writing ns_last_pid: idr_set_cursor(&ns->idr, last + 1) in the writer's namespace.
-      thread.proc.ns.cursor = a + 1;
+      // Writing ns_last_pid (pid_ns_ctl_handler): proc_dointvec_minmax refuses a value
+      // outside [0, pid_max] with EINVAL; otherwise idr_set_cursor(&ns->idr, last + 1)
+      // in the writer's namespace.
+      const ns = thread.proc.ns;
+      if (a < 0 || a > ns.pidMax) this.pending.set(actor, { ...this.pending.get(actor)!, errno: 'EINVAL' });
+      else ns.cursor = a + 1;
     } else {
-      steps = this.toSteps(op, a, b, actor);
+      steps = this.toSteps(op, a, b, actor, c);
     }
-    this.pending.set(actor, { seq, op, a, start: this.sim.events.length });
     this.sim.perform(thread.proc.tgid.nr(), [...steps, { note: `${DONE}${seq}` }], { tid: thread.pid.nr() });
     this.sim.run();
     return this.collect();
@@ -104,10 +125,19 @@ export class SimSide implements Side {
 
   async close(): Promise<void> {}
 
-  private toSteps(op: number, a: number, b: number, actor: number): SimStep[] {
+  private toSteps(op: number, a: number, b: number, actor: number, c = 0): SimStep[] {
     switch (op) {
       case OP.fork:
-        return [{ fork: 'actor', as: `a${a}`, exec: false, newPidNs: b !== 0 }];
+        return [
+          {
+            fork: 'actor',
+            as: `a${a}`,
+            exec: false,
+            newPidNs: (b & 1) !== 0,
+            ...((b & 2) !== 0 ? { cloneParent: true } : {}),
+            ...((b & 4) !== 0 ? { setTid: [c] } : {}),
+          },
+        ];
       case OP.exit:
         return [{ exit: a }];
       case OP.threadexit:
@@ -119,13 +149,29 @@ export class SimSide implements Side {
       case OP.kill:
         return [{ kill: a, signal: sig(b) }];
       case OP.trap:
-        return [{ on: sig(a), do: 'record' }];
+        return [{ on: sig(a), do: 'record', ...((b & 1) !== 0 ? { restart: false } : {}), ...((b & 2) !== 0 ? { noCldStop: true } : {}) }];
       case OP.ignore:
         return [{ ignore: sig(a) }];
       case OP.default:
         return [{ default: sig(a) }];
       case OP.wait:
-        return [{ wait: a, nohang: b !== 0 }];
+        return [{ wait: a, nohang: (b & 1) !== 0, untraced: (b & 2) !== 0, continued: (b & 4) !== 0 }];
+      case OP.waitid:
+        return [
+          {
+            wait: b,
+            idtype: a === 0 ? 'all' : a === 1 ? 'pid' : 'pgid',
+            nohang: (c & 1) !== 0,
+            untraced: (c & 2) !== 0,
+            continued: (c & 4) !== 0,
+            exited: (c & 8) !== 0,
+            nowait: (c & 16) !== 0,
+          },
+        ];
+      case OP.setns:
+        return [{ setns: a }];
+      case OP.tgkill:
+        return [{ tgkill: { tgid: a, tid: b }, signal: sig(c) }];
       case OP.subreaper:
         return [{ subreaper: a !== 0 }];
       case OP.unshare:
@@ -138,6 +184,8 @@ export class SimSide implements Side {
         return [{ pdeathsig: sig(a) }];
       case OP.exec:
         return [{ exec: 'actor' }];
+      case OP.nocldwait:
+        return [a !== 0 ? { on: 'SIGCHLD', do: 'record', noCldWait: true } : { default: 'SIGCHLD', noCldWait: true }];
       default:
         throw new Error(`sim: unknown op ${op}`);
     }
@@ -167,10 +215,13 @@ export class SimSide implements Side {
     return this.world.rootNs.find(tid)?.thread ?? null;
   }
 
-  /** The actor index of a process's main thread (the one the puppet's handler names). */
+  /**
+   * The actor index the puppet's handler names: the process's first actor, or the
+   * actor that exec'd it last (an exec'd image is started with the exec'ing actor's
+   * index, whichever thread that was).
+   */
   private mainActorOf(p: Proc): number {
-    for (const [idx, t] of this.actors) if (t.proc === p && t === p.leader) return idx;
-    return -1;
+    return this.mainActor.get(p) ?? -1;
   }
 
   /** Everything that happened since the last answer. */
@@ -194,7 +245,11 @@ export class SimSide implements Side {
         const proc = thread.proc;
         if (p.op === OP.exec && e.pid === proc.tgid.nr() && e.event === 'exec') {
           this.pending.delete(actor);
+          // de_thread(): the exec'ing thread takes over the leader's pid; every other
+          // actor of the process is gone.
+          for (const [other, t] of this.actors) if (other !== actor && t.proc === proc) this.gone.add(other);
           this.actors.set(actor, proc.leader);
+          this.mainActor.set(proc, actor);
           hellos.push(this.hello(actor, proc.leader));
         } else if (e.event === 'note' && e.details['text'] === `${DONE}${p.seq}`) {
           this.pending.delete(actor);
@@ -214,16 +269,21 @@ export class SimSide implements Side {
     const thread = this.actors.get(actor)!;
     const proc = thread.proc;
     const ns = proc.ns;
-    const mine = window.filter((e) => e.pid === proc.tgid.nr() || e.pid === thread.pid.nr());
+    // The calling thread's own events: another thread of the process may be waiting
+    // (or failing) in the same window.
+    const mine = window.filter((e) => e.pid === thread.pid.nr());
     const error = mine.find((e) => e.event === 'error');
     const base = { actor, seq: p.seq };
+    if (p.errno !== undefined) return { ...base, errno: p.errno, values: [] };
     if (error !== undefined) return { ...base, errno: String(error.details['errno']), values: [] };
     switch (p.op) {
       case OP.fork: {
-        const forked = window.find((e) => e.event === 'fork' && e.details['parent'] === proc.tgid.nr());
+        const me = proc.tgid.nr();
+        const forked = window.find((e) => e.event === 'fork' && (e.details['caller'] ?? e.details['parent']) === me);
         const child = forked ? this.world.findProc(forked.pid, this.world.rootNs) : null;
         if (child === null) return { ...base, errno: 'E?', values: [] };
         this.actors.set(p.a, child.leader);
+        this.mainActor.set(child, p.a);
         hellos.push(this.hello(p.a, child.leader));
         return { ...base, errno: null, values: [child.tgid.nrNs(ns)] };
       }
@@ -237,7 +297,8 @@ export class SimSide implements Side {
       }
       case OP.setsid:
         return { ...base, errno: null, values: [proc.session.nrNs(ns)] };
-      case OP.wait: {
+      case OP.wait:
+      case OP.waitid: {
         const waited = mine.find((e) => e.event === 'waited');
         if (waited === undefined) return { ...base, errno: 'E?', values: [] };
         const child = Number(waited.details['child']);

@@ -4,10 +4,11 @@
  */
 import { releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
-import { describeExit, type ExitStatus, type Proc, type Thread } from './process.js';
-import { forgetOriginalParent, startZap } from './reparent.js';
+import { describeExit, type ExitStatus, type IdType, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
+import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
+import type { SignalName } from '../../signals.js';
 import type { World } from './world.js';
 
 /**
@@ -44,7 +45,13 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   proc.threads = proc.threads.filter((t) => t !== thread);
   if (!group) world.record(thread, 'thread-exit', { code, tgid: proc.tgid.nr(), leader: thread.isLeader });
   if (!thread.isLeader) releaseThread(world, thread);
-  if (proc.threads.length > 0) return;
+  if (proc.threads.length > 0) {
+    // exit_notify -> forget_original_parent(): a live sibling thread takes this
+    // thread's children (find_new_reaper -> find_alive_thread), and their
+    // parent-death signals fire.
+    passChildrenToSibling(world, thread, proc.threads[0]!);
+    return;
+  }
   // The thread group is dead. synchronize_group_exit(): the last thread's code.
   proc.status = proc.groupExit ?? { kind: 'exited', code };
   if (!group) world.record(proc, 'exit', { status: describeExit(proc.status), name: proc.name, last: 'thread' });
@@ -82,20 +89,25 @@ export function finishExit(world: World, proc: Proc): void {
 
 /**
  * do_notify_parent() for an exit: SIGCHLD to the parent and a wake-up of its wait().
- * When the parent's SIGCHLD disposition is SIG_IGN (or SA_NOCLDWAIT), the child is
- * reaped on the spot (autoreap) and no signal is sent: wait(2), "POSIX.1-2001
+ * When the parent's SIGCHLD disposition is SIG_IGN or has SA_NOCLDWAIT, the child is
+ * reaped on the spot (autoreap); with SIG_IGN no signal is sent: wait(2), "POSIX.1-2001
  * specifies that if the disposition of SIGCHLD is set to SIG_IGN ... children that
  * terminate do not become zombies".
  */
 export function notifyParentOfExit(world: World, proc: Proc): void {
   const parent = proc.parent;
   simAssert(parent !== null, `${proc.name} has no parent to notify`);
-  if (parent.disposition('SIGCHLD').kind === 'ignore') {
-    release(world, proc, null);
-    return;
-  }
-  sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
-  for (const t of parent.threads) if (t.block?.kind === 'wait') world.wake(t);
+  // __wake_up_parent() runs whether or not the child is autoreaped, and wakes only the
+  // waiters this child is eligible for (child_wait_callback -> pid_child_should_wake ->
+  // eligible_pid). A woken waiter rescans: after an autoreap it may find nothing left
+  // to wait for and return ECHILD.
+  // SA_NOCLDWAIT autoreaps too, but SIGCHLD is still sent (only SIG_IGN sets sig = 0).
+  const waiters = parent.threads.filter((t) => t.block?.kind === 'wait' && eligible(proc, t.block.spec));
+  const d = parent.disposition('SIGCHLD');
+  const autoreap = d.kind === 'ignore' || d.noCldWait === true;
+  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  if (autoreap) release(world, proc, null);
+  for (const t of waiters) world.wake(t);
 }
 
 /**
@@ -125,8 +137,44 @@ export function release(world: World, proc: Proc, by: Proc | null): void {
 
 export type WaitOutcome =
   | { readonly kind: 'status'; readonly pid: number; readonly status: ExitStatus }
+  /** WUNTRACED / WCONTINUED: a child that stopped (with this signal) or continued. */
+  | { readonly kind: 'job'; readonly pid: number; readonly stopped: SignalName | null }
   | { readonly kind: 'none' }
   | { readonly kind: 'echild' };
+
+/** include/uapi/linux/limits.h INT_MIN: waitpid(INT_MIN) is ESRCH ("-INT_MIN is not defined"). */
+export const INT_MIN = -2147483648;
+
+/**
+ * kernel_wait4(): what waitpid(upid) selects, read once when the call starts, in the
+ * caller's namespace. ESRCH for INT_MIN.
+ */
+export function waitSpec(waiter: Proc, upid: number): WaitSpec | 'ESRCH' {
+  if (upid === INT_MIN) return 'ESRCH';
+  const ns = waiter.ns;
+  if (upid === -1) return { type: 'all' };
+  if (upid === 0) return { type: 'pgid', pid: waiter.pgrp };
+  const pid = ns.find(Math.abs(upid)) ?? null;
+  return { type: upid < 0 ? 'pgid' : 'pid', pid: pid !== null && !pid.freed ? pid : null };
+}
+
+/**
+ * kernel_waitid(): what waitid(idtype, id) selects: P_PID needs id > 0, P_PGID id >= 0
+ * (0: the caller's group), else EINVAL.
+ */
+export function waitidSpec(waiter: Proc, idtype: IdType, id: number): WaitSpec | 'EINVAL' {
+  if (idtype === 'all') return { type: 'all' };
+  if (idtype === 'pid' ? id <= 0 : id < 0) return 'EINVAL';
+  if (idtype === 'pgid' && id === 0) return { type: 'pgid', pid: waiter.pgrp };
+  const pid = waiter.ns.find(id) ?? null;
+  return { type: idtype, pid: pid !== null && !pid.freed ? pid : null };
+}
+
+/** eligible_pid(): does the child match what the wait selects (task_pid_type(p, type) == wo_pid)? */
+export function eligible(child: Proc, spec: WaitSpec): boolean {
+  if (spec.type === 'all') return true;
+  return (spec.type === 'pid' ? child.tgid : child.pgrp) === spec.pid;
+}
 
 /**
  * One waitpid(target, WNOHANG) by `waiter` (do_wait / wait_consider_task): target > 0
@@ -135,20 +183,41 @@ export type WaitOutcome =
  * all; 'none' when some match but none is a reapable zombie. Children are scanned in
  * list order, so the oldest zombie comes first.
  */
-export function waitChild(world: World, waiter: Proc, target: number): WaitOutcome {
+export function waitChild(world: World, waiter: Proc, target: number | WaitSpec, caller?: Thread, options: WaitOptions = { exited: true }): WaitOutcome {
   const ns = waiter.ns;
-  const matches = (c: Proc): boolean => {
-    if (target > 0) return c.tgid.nrNs(ns) === target;
-    if (target === 0) return c.pgrp === waiter.pgrp;
-    if (target < -1) return c.pgrp.nrNs(ns) === -target;
-    return true;
-  };
-  const candidates = waiter.children.filter(matches);
+  const spec = typeof target === 'number' ? waitSpec(waiter, target) : target;
+  if (spec === 'ESRCH') return { kind: 'echild' };
+  // __do_wait(): the calling thread's own children first, then each other thread's,
+  // in thread-list order from the caller (while_each_thread).
+  const threads = waiter.threads;
+  const from = caller === undefined ? 0 : Math.max(0, threads.indexOf(caller));
+  const order = [...threads.slice(from), ...threads.slice(0, from)];
+  const scanned = order.flatMap((t) => waiter.childrenOf(t));
+  // Children of no live thread: a dying namespace init keeps its own.
+  const rest = waiter.children.filter((c) => !scanned.includes(c));
+  // wait_consider_task(): a zombie counts only when WEXITED is asked for
+  // (wait_task_zombie returns 0 before notask_error is cleared); then, per child in
+  // order, its exit, its stop (WUNTRACED, wait_task_stopped), its continue
+  // (WCONTINUED, wait_task_continued). WNOWAIT reports without reaping or clearing.
+  const exited = options.exited !== false;
+  const candidates = [...scanned, ...rest].filter((c) => eligible(c, spec) && (exited || !c.reapable));
   if (candidates.length === 0) return { kind: 'echild' };
-  const zombie = candidates.find((c) => c.reapable);
-  if (zombie === undefined) return { kind: 'none' };
-  const pid = zombie.tgid.nrNs(ns);
-  const status = zombie.status!;
-  release(world, zombie, waiter);
-  return { kind: 'status', pid, status };
+  for (const c of candidates) {
+    const pid = c.tgid.nrNs(ns);
+    if (c.reapable) {
+      const status = c.status!;
+      if (options.nowait !== true) release(world, c, waiter);
+      return { kind: 'status', pid, status };
+    }
+    if (options.stopped === true && c.stopCode !== null && c.state === 'stopped') {
+      const stopped = c.stopCode;
+      if (options.nowait !== true) c.stopCode = null;
+      return { kind: 'job', pid, stopped };
+    }
+    if (options.continued === true && c.continuedReport) {
+      if (options.nowait !== true) c.continuedReport = false;
+      return { kind: 'job', pid, stopped: null };
+    }
+  }
+  return { kind: 'none' };
 }

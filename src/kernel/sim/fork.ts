@@ -6,6 +6,7 @@ import type { Errno } from '../kernel.js';
 import { allocPid, MAX_PID_NS_LEVEL } from './pid-namespace.js';
 import { Proc, SIG_DFL, Thread } from './process.js';
 import type { ProgramDef, Step } from './programs.js';
+import { passChildrenToSibling } from './reparent.js';
 import { simAssert } from './sim-bug.js';
 import type { World } from './world.js';
 
@@ -19,6 +20,10 @@ export interface ForkRequest {
   /** clone3 set_tid, innermost namespace first. */
   readonly setTid?: readonly number[];
   readonly external?: boolean;
+  /** The forking thread (real_parent); default the parent's first live thread. */
+  readonly thread?: Thread;
+  /** clone(CLONE_PARENT): the child's parent is the caller's parent, not the caller. */
+  readonly cloneParent?: boolean;
 }
 
 export type ForkResult = Proc | { readonly error: Errno };
@@ -28,12 +33,18 @@ export type ForkResult = Proc | { readonly error: Errno };
  * namespace's init (the kernel's init_task spawning PID 1).
  */
 export function copyProcess(world: World, parent: Proc | null, req: ForkRequest): ForkResult {
-  let ns = parent === null ? world.rootNs : parent.nsForChildren;
+  // The child's namespace comes from the forking thread's nsproxy (copy_namespaces).
+  const forker = parent === null ? null : (req.thread ?? parent.aliveThread ?? parent.leader);
+  let ns = forker === null ? world.rootNs : forker.nsForChildren;
   let created = false;
+  // CLONE_PARENT: "prevent global and container-inits from creating siblings" (EINVAL
+  // for SIGNAL_UNKILLABLE); the child's real_parent is the caller's real_parent.
+  if (req.cloneParent && (parent === null || parent.unkillable || parent.parentThread === null)) return { error: 'EINVAL' };
+  const realParent = req.cloneParent ? parent!.parentThread : forker;
   if (req.newPidNs) {
     // copy_pid_ns(): CLONE_NEWPID while pid_ns_for_children differs from the active
     // namespace (after unshare) is EINVAL; nesting past MAX_PID_NS_LEVEL is ENOSPC.
-    if (parent !== null && parent.nsForChildren !== parent.ns) return { error: 'EINVAL' };
+    if (parent !== null && forker!.nsForChildren !== parent.ns) return { error: 'EINVAL' };
     if (ns.level + 1 > MAX_PID_NS_LEVEL) return { error: 'ENOSPC' };
     ns = world.newNamespace(ns);
     created = true;
@@ -63,13 +74,14 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   if (parent !== null) {
     // fork copies the dispositions (sighand); exec will reset the handled ones.
     for (const [sig, d] of parent.dispositions) if (d.kind !== 'handler' || d.action !== 'external') proc.dispositions.set(sig, d);
-    proc.hasChildSubreaper = parent.hasChildSubreaper || parent.isChildSubreaper;
+    const rp = realParent!.proc;
+    proc.hasChildSubreaper = rp.hasChildSubreaper || rp.isChildSubreaper;
     // copy_fs() and copy_signal(): the cwd and the OOM adjustment are inherited.
     proc.cwd = parent.cwd;
     proc.oomScoreAdj = parent.oomScoreAdj;
     proc.oomScoreAdjMin = parent.oomScoreAdjMin;
-    proc.parent = parent;
-    parent.children.push(proc);
+    proc.parentThread = realParent;
+    rp.children.push(proc);
     parent.lastChild = proc;
   }
   proc.program = req.program;
@@ -77,7 +89,8 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   world.procs.add(proc);
   if (created) world.record(proc, 'ns-created', { ns: ns.id, level: ns.level });
   world.record(proc, 'fork', {
-    parent: parent?.tgid.nr() ?? 0,
+    parent: proc.parent?.tgid.nr() ?? 0,
+    ...(req.cloneParent ? { caller: parent!.tgid.nr() } : {}),
     name: proc.name,
     ...(ns.level > 0 ? { ns: ns.id, vpid: pid.nrNs(ns) } : {}),
   });
@@ -85,10 +98,10 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
 }
 
 /** clone(CLONE_THREAD|CLONE_VM|CLONE_SIGHAND): a new task in the same thread group. */
-export function cloneThread(world: World, proc: Proc, steps: readonly Step[]): Thread | { readonly error: Errno } {
-  // copy_process(): a thread cannot be created once pid_ns_for_children differs from
-  // the active namespace (after unshare(CLONE_NEWPID)).
-  if (proc.nsForChildren !== proc.ns) return { error: 'EINVAL' };
+export function cloneThread(world: World, proc: Proc, steps: readonly Step[], creator?: Thread): Thread | { readonly error: Errno } {
+  // copy_process(): a thread cannot be created once the creating thread's
+  // pid_ns_for_children differs from the active namespace (after unshare(CLONE_NEWPID)).
+  if ((creator ?? proc.leader).nsForChildren !== proc.ns) return { error: 'EINVAL' };
   const pid = allocPid(proc.ns);
   if ('error' in pid) return pid;
   const thread = new Thread(pid, proc);
@@ -115,15 +128,29 @@ export function execProgram(world: World, thread: Thread, program: ProgramDef | 
   if (program === undefined) return 'ENOENT';
   if (program.execError !== undefined) return program.execError;
   const proc = thread.proc;
+  const leader = proc.leader;
+  // de_thread(): every other thread exits, and each one's children go to the exec'ing
+  // thread (forget_original_parent -> find_alive_thread), appended after its own, with
+  // their parent-death signals. The exec'ing thread then takes over the leader's pid;
+  // here the leader's Thread object stands for it, with its pid_ns_for_children and
+  // pdeath_signal.
+  const others = [...proc.threads].filter((t) => t !== thread);
+  if (thread !== leader) others.unshift(...(leader.state === 'exited' ? [leader] : []));
+  for (const t of others) passChildrenToSibling(world, t, thread);
+  for (const c of proc.children) if (c.parentThread === thread) c.parentThread = leader;
+  if (thread !== leader) {
+    leader.nsForChildren = thread.nsForChildren;
+    leader.pdeathSignal = thread.pdeathSignal;
+  }
   for (const t of [...proc.threads]) {
     if (t === proc.leader) continue;
     t.state = 'exited';
     releaseThread(world, t);
   }
-  const leader = proc.leader;
   leader.state = 'alive';
   proc.threads = [leader];
-  for (const [sig, d] of proc.dispositions) if (d.kind === 'handler') proc.dispositions.set(sig, SIG_DFL);
+  // flush_signal_handlers(): handlers go back to SIG_DFL and every sa_flags (SA_NOCLDWAIT) is cleared.
+  for (const [sig, d] of proc.dispositions) if (d.kind === 'handler' || (d.kind === 'default' && d.noCldWait)) proc.dispositions.set(sig, SIG_DFL);
   proc.forkNoExec = false;
   proc.program = program;
   proc.name = name;

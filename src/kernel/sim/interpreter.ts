@@ -7,15 +7,15 @@
  */
 import type { Errno } from '../kernel.js';
 import type { SignalName } from '../../signals.js';
-import { exitGroup, exitThread, waitChild } from './exit.js';
+import { exitGroup, exitThread, waitChild, waitidSpec, waitSpec } from './exit.js';
 import { cloneThread, copyProcess, execProgram } from './fork.js';
 import { setpgid, setsid } from './groups.js';
 import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
-import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread } from './process.js';
+import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
-import { getSignal, isKernelOnly, isValidSignal, killFrom } from './signal-delivery.js';
+import { getSignal, isKernelOnly, isValidSignal, killFrom, tgkillFrom } from './signal-delivery.js';
 import type { World } from './world.js';
 
 /** Steps one thread may take in one turn before the simulator calls it a runaway loop. */
@@ -27,8 +27,8 @@ export function runThread(world: World, thread: Thread): void {
   for (;;) {
     if (thread.state !== 'alive') return;
     // The first live thread takes the process-directed signals (complete_signal prefers the main thread).
-    if (proc.groupExit !== null || proc.threads[0] === thread) {
-      const delivery = getSignal(world, thread);
+    if (proc.groupExit !== null || proc.threads[0] === thread || thread.pending.size > 0) {
+      const delivery = getSignal(world, thread, proc.groupExit !== null || proc.threads[0] === thread);
       if (thread.state !== 'alive') return;
       if (delivery !== null) {
         runHandler(world, thread, delivery.signal, delivery.disposition);
@@ -52,7 +52,7 @@ function unblock(world: World, thread: Thread): boolean {
     case 'pause':
       return false;
     case 'wait': {
-      const outcome = waitOnce(world, thread.proc, block.target);
+      const outcome = waitOnce(world, thread, block.spec, block.options);
       if (outcome === 'none') return false;
       break;
     }
@@ -66,28 +66,38 @@ function unblock(world: World, thread: Thread): boolean {
 }
 
 /** waitpid(target, WNOHANG) from a script, recording what it got. */
-function waitOnce(world: World, proc: Proc, target: number): 'done' | 'none' {
-  const outcome = waitChild(world, proc, target);
+function waitOnce(world: World, thread: Thread, target: WaitSpec, options?: WaitOptions): 'done' | 'none' {
+  const outcome = waitChild(world, thread.proc, target, thread, options);
   if (outcome.kind === 'none') return 'none';
-  if (outcome.kind === 'echild') fail(world, proc, 'waitpid', 'ECHILD');
-  else world.record(proc, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
+  // Recorded on the calling thread: two threads of one process may wait at once.
+  if (outcome.kind === 'echild') fail(world, thread, 'waitpid', 'ECHILD');
+  else if (outcome.kind === 'job') {
+    world.record(thread, 'waited', { child: outcome.pid, status: outcome.stopped !== null ? `stopped ${outcome.stopped}` : 'continued' });
+  } else world.record(thread, 'waited', { child: outcome.pid, status: describeExit(outcome.status) });
   return 'done';
 }
 
-function runHandler(world: World, thread: Thread, signal: SignalName, d: { action: string; code?: number; run?: readonly Step[] }): void {
+function runHandler(
+  world: World,
+  thread: Thread,
+  signal: SignalName,
+  d: { action: string; code?: number; run?: readonly Step[]; noRestart?: boolean },
+): void {
   const proc = thread.proc;
   world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action });
   if (d.run) {
-    thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block });
+    thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block, ...(d.noRestart ? { noRestart: true } : {}) });
     thread.block = null;
     return;
   }
+  thread.block = afterHandler(world, thread, thread.block, d.noRestart === true);
   if (d.action === 'exit') exitGroup(world, proc, { kind: 'exited', code: (d.code ?? 0) & 0xff });
   else if (d.action === 'reap') while (waitChild(world, proc, -1).kind === 'status');
 }
 
-function fail(world: World, proc: Proc, syscall: string, errno: Errno): void {
-  world.record(proc, 'error', { syscall, errno });
+/** A failed system call, recorded on the thread that made it (errno is per thread). */
+function fail(world: World, who: Proc | Thread, syscall: string, errno: Errno): void {
+  world.record(who, 'error', { syscall, errno });
 }
 
 function resolveProgram(world: World, ref: ProgramRef, parentName: string): ProgramDef | undefined {
@@ -127,11 +137,36 @@ function step(world: World, thread: Thread): void {
       return;
     }
     thread.frames.pop();
-    if (frame.handler) thread.block = frame.resume;
+    if (frame.handler) thread.block = afterHandler(world, thread, frame.resume, frame.noRestart === true);
     return;
   }
   const s = frame.steps[frame.index++]!;
   execStep(world, thread, s);
+}
+
+/**
+ * Back to the call a handler interrupted. SA_RESTART restarts a wait from the start
+ * (-ERESTARTSYS), so kernel_wait4 reads its arguments again: wait(0) takes the
+ * caller's group as it is now.
+ */
+function restart(block: Block | null, proc: Proc): Block | null {
+  if (block?.kind !== 'wait') return block;
+  const spec = block.idtype !== undefined ? waitidSpec(proc, block.idtype, block.target) : waitSpec(proc, block.target);
+  return typeof spec === 'string' ? block : { ...block, spec };
+}
+
+/**
+ * What the interrupted call does when the handler returns: restarted with SA_RESTART
+ * (restart() above), or, for a wait, -EINTR without it (-ERESTARTSYS becomes -EINTR
+ * in handle_signal when SA_RESTART is not set). A sleep or pause goes on either way
+ * (not modelled: on Linux they return early).
+ */
+function afterHandler(world: World, thread: Thread, block: Block | null, noRestart: boolean): Block | null {
+  if (block?.kind === 'wait' && noRestart) {
+    fail(world, thread, 'waitpid', 'EINTR');
+    return null;
+  }
+  return restart(block, thread.proc);
 }
 
 function setBlock(world: World, thread: Thread, block: Block): void {
@@ -144,11 +179,11 @@ function execStep(world: World, thread: Thread, s: Step): void {
   const kind = stepKind(s);
   switch (kind) {
     case 'fork': {
-      const { fork, as, exec = true, newPidNs = false } = s as Extract<Step, { fork: unknown }>;
+      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid } = s as Extract<Step, { fork: unknown }>;
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
-      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs });
-      if ('error' in child) return fail(world, proc, 'fork', child.error);
+      const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread, cloneParent, ...(setTid !== undefined ? { setTid } : {}) });
+      if ('error' in child) return fail(world, thread, 'fork', child.error);
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);
         if (errno !== null) {
@@ -170,98 +205,146 @@ function execStep(world: World, thread: Thread, s: Step): void {
       return setBlock(world, thread, { kind: 'pause' });
     case 'on': {
       const h = s as Extract<Step, { on: unknown }>;
-      if (!isValidSignal(h.on) || isKernelOnly(h.on)) return fail(world, proc, 'sigaction', 'EINVAL');
+      if (!isValidSignal(h.on) || isKernelOnly(h.on)) return fail(world, thread, 'sigaction', 'EINVAL');
       proc.dispositions.set(h.on, {
         kind: 'handler',
         action: h.do ?? 'record',
         ...(h.code !== undefined ? { code: h.code } : {}),
         ...(h.run !== undefined ? { run: h.run } : {}),
+        ...(h.noCldWait === true ? { noCldWait: true } : {}),
+        ...(h.restart === false ? { noRestart: true } : {}),
+        ...(h.noCldStop === true ? { noCldStop: true } : {}),
       });
       return;
     }
     case 'ignore':
     case 'default': {
       const signal = kind === 'ignore' ? (s as { ignore: SignalName }).ignore : (s as { default: SignalName }).default;
-      if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, proc, 'sigaction', 'EINVAL');
-      proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : SIG_DFL);
-      // do_sigaction(): a pending signal that is now ignored is discarded.
-      if (kind === 'ignore') proc.pending.remove(signal);
+      if (!isValidSignal(signal) || isKernelOnly(signal)) return fail(world, thread, 'sigaction', 'EINVAL');
+      const noCldWait = kind === 'default' && (s as { noCldWait?: boolean }).noCldWait === true;
+      proc.dispositions.set(signal, kind === 'ignore' ? SIG_IGN : noCldWait ? { kind: 'default', noCldWait } : SIG_DFL);
+      // do_sigaction(): a pending signal that is now ignored is discarded, from the
+      // shared list and every thread's.
+      if (kind === 'ignore') {
+        proc.pending.remove(signal);
+        for (const t of proc.threads) t.pending.remove(signal);
+      }
       return;
     }
     case 'setsid': {
       const r = setsid(world, proc);
-      if (typeof r !== 'number') fail(world, proc, 'setsid', r.error);
+      if (typeof r !== 'number') fail(world, thread, 'setsid', r.error);
       return;
     }
     case 'setpgid': {
       const { pid, pgid } = (s as Extract<Step, { setpgid: unknown }>).setpgid;
       const p = resolveRef(world, proc, pid);
       const g = resolveRef(world, proc, pgid);
-      if (p === null || g === null) return fail(world, proc, 'setpgid', 'ESRCH');
+      if (p === null || g === null) return fail(world, thread, 'setpgid', 'ESRCH');
       const errno = setpgid(world, proc, p, g);
-      if (errno !== null) fail(world, proc, 'setpgid', errno);
+      if (errno !== null) fail(world, thread, 'setpgid', errno);
       return;
     }
     case 'kill': {
       const { kill, signal, group = false } = s as Extract<Step, { kill: unknown }>;
       let target = resolveRef(world, proc, kill);
-      if (target === null) return fail(world, proc, 'kill', 'ESRCH');
+      if (target === null) return fail(world, thread, 'kill', 'ESRCH');
       if (group) {
         if (typeof kill === 'string') {
           const p = world.findProc(target, proc.ns);
-          if (p === null) return fail(world, proc, 'kill', 'ESRCH');
+          if (p === null) return fail(world, thread, 'kill', 'ESRCH');
           target = -p.pgrp.nrNs(proc.ns);
         } else {
           target = -Math.abs(target);
         }
       }
       const errno = killFrom(world, proc, target, signal);
-      if (errno !== null) fail(world, proc, 'kill', errno);
+      if (errno !== null) fail(world, thread, 'kill', errno);
+      return;
+    }
+    case 'tgkill': {
+      const { tgkill, signal } = s as Extract<Step, { tgkill: unknown }>;
+      const tgid = resolveRef(world, proc, tgkill.tgid);
+      if (tgid === null) return fail(world, thread, 'tgkill', 'ESRCH');
+      const errno = tgkillFrom(world, proc, tgid, tgkill.tid, signal);
+      if (errno !== null) fail(world, thread, 'tgkill', errno);
       return;
     }
     case 'wait': {
-      const { wait, nohang = false, group = false } = s as Extract<Step, { wait: unknown }>;
+      const w = s as Extract<Step, { wait: unknown }>;
+      const { wait, nohang = false, group = false, idtype } = w;
+      const syscall = idtype !== undefined ? 'waitid' : 'waitpid';
       let target = resolveRef(world, proc, wait);
-      if (target === null) return fail(world, proc, 'waitpid', 'ECHILD');
+      if (target === null) return fail(world, thread, syscall, 'ECHILD');
       if (group) {
         const p = typeof wait === 'string' ? world.findProc(target, proc.ns) : null;
         target = p ? -p.pgrp.nrNs(proc.ns) : -Math.abs(target);
       }
+      // waitpid always has WEXITED; waitid needs one of WEXITED, WSTOPPED, WCONTINUED.
+      const options: WaitOptions = {
+        exited: idtype === undefined || w.exited === true,
+        stopped: w.untraced === true,
+        continued: w.continued === true,
+        nowait: idtype !== undefined && w.nowait === true,
+      };
+      if (idtype !== undefined && !options.exited && !options.stopped && !options.continued) return fail(world, thread, syscall, 'EINVAL');
+      const spec = idtype !== undefined ? waitidSpec(proc, idtype, target) : waitSpec(proc, target);
+      if (typeof spec === 'string') return fail(world, thread, syscall, spec);
       if (nohang) {
-        if (waitOnce(world, proc, target) === 'none') world.record(proc, 'waited', { child: 0, status: 'none (WNOHANG)' });
+        if (waitOnce(world, thread, spec, options) === 'none') world.record(thread, 'waited', { child: 0, status: 'none (WNOHANG)' });
         return;
       }
-      return setBlock(world, thread, { kind: 'wait', target });
+      return setBlock(world, thread, { kind: 'wait', target, spec, options, ...(idtype !== undefined ? { idtype } : {}) });
     }
     case 'thread': {
       const ref = (s as { thread: ProgramRef }).thread;
       const program = resolveProgram(world, ref, proc.name);
-      if (program === undefined) return fail(world, proc, 'clone', 'ENOENT');
-      const t = cloneThread(world, proc, program.steps);
-      if ('error' in t) fail(world, proc, 'clone', t.error);
+      if (program === undefined) return fail(world, thread, 'clone', 'ENOENT');
+      const t = cloneThread(world, proc, program.steps, thread);
+      if ('error' in t) fail(world, thread, 'clone', t.error);
       return;
     }
     case 'unshare': {
       // unshare(CLONE_NEWPID): EINVAL when already unshared (pid_ns_for_children is
       // not the active namespace), ENOSPC past MAX_PID_NS_LEVEL.
-      if (proc.nsForChildren !== proc.ns) return fail(world, proc, 'unshare', 'EINVAL');
-      if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, proc, 'unshare', 'ENOSPC');
-      proc.nsForChildren = world.newNamespace(proc.ns);
-      world.record(proc, 'unshare', { ns: proc.nsForChildren.id, level: proc.nsForChildren.level });
+      // Per thread: the calling thread gets a new nsproxy (unshare_nsproxy_namespaces,
+      // switch_task_namespaces(current, ...)); its siblings keep theirs.
+      if (thread.nsForChildren !== proc.ns) return fail(world, thread, 'unshare', 'EINVAL');
+      if (proc.ns.level + 1 > MAX_PID_NS_LEVEL) return fail(world, thread, 'unshare', 'ENOSPC');
+      thread.nsForChildren = world.newNamespace(proc.ns);
+      world.record(thread, 'unshare', { ns: thread.nsForChildren.id, level: thread.nsForChildren.level });
+      return;
+    }
+    case 'setns': {
+      // pidfd_open(pid): ESRCH unless the number is in use in the caller's namespace,
+      // ENOENT when it names a thread, not a thread group (no PIDTYPE_TGID task). setns(pidfd, CLONE_NEWPID): validate_nsset
+      // takes the task's nsproxy, gone once the task has exited (ESRCH); pidns_install
+      // accepts only the caller's active namespace or one below it (EINVAL), and sets
+      // the calling thread's pid_ns_for_children.
+      const nr = resolveRef(world, proc, (s as { setns: ProcRef }).setns);
+      const pid = nr !== null && nr > 0 ? proc.ns.find(nr) : undefined;
+      if (pid === undefined || pid.freed || (pid.tgidOf === null && pid.thread === null)) return fail(world, thread, 'pidfd_open', 'ESRCH');
+      if (pid.tgidOf === null) return fail(world, thread, 'pidfd_open', 'ENOENT');
+      const target = pid.tgidOf;
+      if (target.leader.state !== 'alive') return fail(world, thread, 'setns', 'ESRCH');
+      if (!proc.ns.contains(target.ns)) return fail(world, thread, 'setns', 'EINVAL');
+      thread.nsForChildren = target.ns;
+      world.record(thread, 'setns', { ns: target.ns.id, level: target.ns.level });
       return;
     }
     case 'exec': {
       const name = (s as { exec: string }).exec;
       const errno = execProgram(world, thread, world.program(name), name);
-      if (errno !== null) fail(world, proc, 'execve', errno);
+      if (errno !== null) fail(world, thread, 'execve', errno);
       return;
     }
     case 'subreaper':
       return setChildSubreaper(world, proc, (s as { subreaper: boolean }).subreaper);
     case 'pdeathsig': {
       const signal = (s as { pdeathsig: SignalName }).pdeathsig;
-      if (!isValidSignal(signal)) return fail(world, proc, 'prctl', 'EINVAL');
-      proc.pdeathSignal = signal;
+      if (!isValidSignal(signal)) return fail(world, thread, 'prctl', 'EINVAL');
+      // prctl(PR_SET_PDEATHSIG) sets current->pdeath_signal: the calling thread's.
+      thread.pdeathSignal = signal;
       return;
     }
     case 'doubleFork': {

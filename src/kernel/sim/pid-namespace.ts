@@ -112,9 +112,12 @@ export function allocPid(ns: PidNamespace, setTid: readonly number[] = []): Allo
   };
   let level = ns;
   for (let i = ns.level; i >= 0; i--) {
+    // The innermost setTid.length levels take the number asked for; 0 is no wildcard
+    // there (alloc_pid: "if (tid < 1 || tid >= pid_max) goto out_free" with -EINVAL).
+    const covered = ns.level - i < setTid.length;
     const tid = setTid[ns.level - i] ?? 0;
     let nr: number | 'ENOSPC' | 'EEXIST';
-    if (tid !== 0) {
+    if (covered) {
       if (tid < 1 || tid >= level.pidMax) return undo('EINVAL');
       if (tid !== 1 && level.childReaper === null) return undo('EINVAL');
       nr = level.idr.has(tid) ? 'EEXIST' : tid;

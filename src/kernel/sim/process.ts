@@ -13,9 +13,12 @@
  *   running|stopped|exiting -> zombie   (exit_notify: EXIT_ZOMBIE, parent notified)
  *   zombie -> dead               (release_task: reaped by wait, or autoreaped)
  *
- * Anything else is a SimBug. Parent/child links are kept per process (the kernel keeps
- * them per thread and moves a dying thread's children to a live sibling thread first,
- * find_alive_thread(); the difference is invisible to getppid and wait).
+ * Anything else is a SimBug. Parent links are per thread, as in the kernel: a child's
+ * real_parent is the thread that forked it (parentThread), each thread's children list
+ * is the process's `children` filtered by that thread (a move appends at the end, as
+ * list_splice_tail does), and a thread that exits hands its children to a live sibling
+ * (forget_original_parent -> find_alive_thread). pid_ns_for_children and pdeath_signal
+ * are per thread too.
  */
 import type { SignalName } from '../../signals.js';
 import type { ClockTimer } from './clock.js';
@@ -49,9 +52,20 @@ export function describeExit(s: ExitStatus): string {
  * is handed to the Kernel.onSignal callback instead of a script.
  */
 export type Disposition =
-  | { readonly kind: 'default' }
+  | { readonly kind: 'default'; readonly noCldWait?: boolean }
   | { readonly kind: 'ignore' }
-  | { readonly kind: 'handler'; readonly action: HandlerAction | 'external'; readonly code?: number; readonly run?: readonly Step[] };
+  | {
+      readonly kind: 'handler';
+      readonly action: HandlerAction | 'external';
+      readonly code?: number;
+      readonly run?: readonly Step[];
+      /** SA_NOCLDWAIT (meaningful for SIGCHLD): children are autoreaped, SIGCHLD still comes. */
+      readonly noCldWait?: boolean;
+      /** Installed without SA_RESTART: a wait the handler interrupts fails with EINTR. */
+      readonly noRestart?: boolean;
+      /** SA_NOCLDSTOP (meaningful for SIGCHLD): no SIGCHLD when a child stops or continues. */
+      readonly noCldStop?: boolean;
+    };
 
 export const SIG_DFL: Disposition = { kind: 'default' };
 export const SIG_IGN: Disposition = { kind: 'ignore' };
@@ -60,7 +74,32 @@ export const SIG_IGN: Disposition = { kind: 'ignore' };
 export type Block =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'pause' }
-  | { readonly kind: 'wait'; readonly target: number };
+  | { readonly kind: 'wait'; readonly target: number; readonly spec: WaitSpec; readonly idtype?: IdType; readonly options?: WaitOptions };
+
+/** waitid(2)'s idtype (P_ALL, P_PID, P_PGID); absent for waitpid, whose number says it. */
+export type IdType = 'all' | 'pid' | 'pgid';
+
+/**
+ * WEXITED (always, for waitpid), WUNTRACED/WSTOPPED, WCONTINUED, WNOWAIT (waitid only:
+ * report without reaping or clearing).
+ */
+export interface WaitOptions {
+  readonly exited?: boolean;
+  readonly stopped?: boolean;
+  readonly continued?: boolean;
+  readonly nowait?: boolean;
+}
+
+/**
+ * What a wait selects, fixed when the call starts (kernel_wait4): 'all' for -1
+ * (PIDTYPE_MAX), 'pid' for pid > 0 (find_get_pid), 'pgid' for 0 (the caller's group,
+ * get_task_pid(current, PIDTYPE_PGID)) and for < -1 (find_get_pid(-pid)). `pid` is the
+ * struct pid itself, so a process that changes its group during the wait, or a group
+ * id that is reused, does not change what the wait selects. null: no such pid.
+ */
+export type WaitSpec =
+  | { readonly type: 'all' }
+  | { readonly type: 'pid' | 'pgid'; readonly pid: Pid | null };
 
 /** One level of a thread's script: a program, a repeat body, or a running handler. */
 export interface Frame {
@@ -71,6 +110,8 @@ export interface Frame {
   /** A handler frame: when it ends, the thread goes back to this block (null: it was running). */
   readonly handler: boolean;
   readonly resume: Block | null;
+  /** A handler installed without SA_RESTART: the interrupted wait ends with EINTR. */
+  readonly noRestart?: boolean;
 }
 
 export class Thread {
@@ -83,11 +124,22 @@ export class Thread {
   queued = false;
   /** The timer that wakes a sleep. */
   wakeTimer: ClockTimer | null = null;
+  /**
+   * nsproxy->pid_ns_for_children of this task: unshare(CLONE_NEWPID) changes it for
+   * the calling thread only (switch_task_namespaces(current, ...)).
+   */
+  nsForChildren: PidNamespace;
+  /** current->pdeath_signal (prctl PR_SET_PDEATHSIG): per thread, 0 in a new task (copy_process). */
+  pdeathSignal: SignalName | null = null;
+  /** task->pending: signals sent to this thread alone (tgkill). */
+  readonly pending = new PendingSignals();
 
   constructor(
     readonly pid: Pid,
     readonly proc: Proc,
-  ) {}
+  ) {
+    this.nsForChildren = proc.ns;
+  }
 
   get isLeader(): boolean {
     return this.proc.tgid === this.pid;
@@ -102,8 +154,13 @@ export class Proc {
   leader!: Thread;
   /** Live threads, the leader first while it lives. */
   threads: Thread[] = [];
-  parent: Proc | null = null;
-  /** In the order wait() scans them: forked ones appended, reparented ones spliced at the end. */
+  /** real_parent: the thread that forked this process, or the one it was reparented to. */
+  parentThread: Thread | null = null;
+  /**
+   * Every thread's children, in list order: forked ones appended, moved ones (from a
+   * dead sibling thread or a dead parent) spliced at the end. One thread's children
+   * list (task->children) is this filtered by parentThread.
+   */
   children: Proc[] = [];
   sessionLeader = false;
   state: ProcState = 'running';
@@ -115,6 +172,10 @@ export class Proc {
   isChildSubreaper = false;
   /** signal->has_child_subreaper: some ancestor is a subreaper (find_new_reaper looks only then). */
   hasChildSubreaper = false;
+  /** signal->group_exit_code of a completed group stop (SIGNAL_STOP_STOPPED): what WUNTRACED reports once. */
+  stopCode: SignalName | null = null;
+  /** SIGNAL_STOP_CONTINUED: continued since the last stop, not yet reported to a WCONTINUED wait. */
+  continuedReport = false;
   /** SIGNAL_UNKILLABLE: a namespace init (copy_process sets it for is_child_reaper()). */
   unkillable = false;
   /** PF_FORKNOEXEC: forked and not yet exec'd (setpgid(2) on a child after exec is EACCES). */
@@ -124,10 +185,6 @@ export class Proc {
   readonly pending = new PendingSignals();
   /** Signals waiting for pidone's onSignal handler (only the external process). */
   readonly batch = new PendingSignals();
-  /** pid_ns_for_children: where this process's next child gets its pid (unshare(CLONE_NEWPID)). */
-  nsForChildren: PidNamespace;
-  /** PR_SET_PDEATHSIG. */
-  pdeathSignal: SignalName | null = null;
   /** fs->pwd: the working directory, inherited at fork (chdir(2)). */
   cwd = '/';
   /** signal->oom_score_adj and oom_score_adj_min (proc(5)), inherited at fork. */
@@ -145,8 +202,30 @@ export class Proc {
     public session: Pid,
     /** pidone itself: driven by Kernel calls, not by a script. */
     readonly external: boolean,
-  ) {
-    this.nsForChildren = tgid.ns;
+  ) {}
+
+  /** The parent process: real_parent's thread group (getppid). */
+  get parent(): Proc | null {
+    return this.parentThread?.proc ?? null;
+  }
+
+  /** PR_SET_PDEATHSIG of the main thread (pidone's own, set through the Kernel). */
+  get pdeathSignal(): SignalName | null {
+    return this.leader.pdeathSignal;
+  }
+
+  set pdeathSignal(signal: SignalName | null) {
+    this.leader.pdeathSignal = signal;
+  }
+
+  /** find_alive_thread(): the first thread not yet exiting, in thread-list order. */
+  get aliveThread(): Thread | null {
+    return this.threads[0] ?? null;
+  }
+
+  /** One thread's children list (task->children), in order. */
+  childrenOf(thread: Thread): Proc[] {
+    return this.children.filter((c) => c.parentThread === thread);
   }
 
   /** task_active_pid_ns(). */

@@ -24,7 +24,7 @@ export type HandlerAction = 'record' | 'exit' | 'reap';
 
 export type Step =
   /** fork(2) (clone with CLONE_NEWPID if newPidNs); the child runs `fork`, as if exec'd unless exec: false. */
-  | { readonly fork: ProgramRef; readonly as?: string; readonly exec?: boolean; readonly newPidNs?: boolean }
+  | { readonly fork: ProgramRef; readonly as?: string; readonly exec?: boolean; readonly newPidNs?: boolean; readonly cloneParent?: boolean; readonly setTid?: readonly number[] }
   /** exit_group(2): the whole process. */
   | { readonly exit: number }
   /** exit(2): this thread only. */
@@ -34,23 +34,38 @@ export type Step =
   /** Block until killed: `for (;;) pause();`. Handlers still run. */
   | { readonly pause: true }
   /** sigaction(sig, handler): on delivery record it, exit_group(code), reap (waitpid(-1, WNOHANG) loop), or run steps. */
-  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[] }
+  | { readonly on: SignalName; readonly do?: HandlerAction; readonly code?: number; readonly run?: readonly Step[]; readonly noCldWait?: boolean; readonly noCldStop?: boolean; readonly restart?: boolean }
   /** signal(sig, SIG_IGN). */
   | { readonly ignore: SignalName }
   /** signal(sig, SIG_DFL). */
-  | { readonly default: SignalName }
+  | { readonly default: SignalName; readonly noCldWait?: boolean }
   /** setsid(2). */
   | { readonly setsid: true }
   /** setpgid(2). */
   | { readonly setpgid: { readonly pid: ProcRef; readonly pgid: ProcRef } }
   /** kill(2); with group: true the target names a process whose group is signalled (killpg). */
   | { readonly kill: ProcRef; readonly signal: SignalName | 'SIG0'; readonly group?: boolean }
+  /** tgkill(2): the signal goes to thread `tid` of process `tgid` alone. */
+  | { readonly tgkill: { readonly tgid: ProcRef; readonly tid: number }; readonly signal: SignalName | 'SIG0' }
   /** waitpid(2) for a child (-1 any, 0 own group, -N group N, or a ref; group: true waits for the ref's group); blocks unless nohang. */
-  | { readonly wait: ProcRef; readonly nohang?: boolean; readonly group?: boolean }
+  | {
+      readonly wait: ProcRef;
+      readonly nohang?: boolean;
+      readonly group?: boolean;
+      /** WUNTRACED (WSTOPPED) and WCONTINUED: also report a child that stopped or continued. */
+      readonly untraced?: boolean;
+      readonly continued?: boolean;
+      /** waitid(idtype, wait, ...) instead of waitpid: `exited` is WEXITED, `nowait` WNOWAIT. */
+      readonly idtype?: 'all' | 'pid' | 'pgid';
+      readonly exited?: boolean;
+      readonly nowait?: boolean;
+    }
   /** clone(CLONE_THREAD): a new thread running `thread`. */
   | { readonly thread: ProgramRef }
   /** unshare(CLONE_NEWPID): children forked after this are in a new PID namespace. */
   | { readonly unshare: 'pid' }
+  /** setns(pidfd_open(ref), CLONE_NEWPID): this thread's next children go to ref's PID namespace. */
+  | { readonly setns: ProcRef }
   /** execve(2) another program. */
   | { readonly exec: string }
   /** prctl(PR_SET_CHILD_SUBREAPER). */
@@ -86,9 +101,11 @@ export const STEP_KINDS = [
   'setsid',
   'setpgid',
   'kill',
+  'tgkill',
   'wait',
   'thread',
   'unshare',
+  'setns',
   'exec',
   'subreaper',
   'pdeathsig',

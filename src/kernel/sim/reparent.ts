@@ -15,7 +15,7 @@ import { finishExit, notifyParentOfExit, release } from './exit.js';
 import { killOrphanedPgrp } from './groups.js';
 import type { PidNamespace } from './pid-namespace.js';
 import { disablePidAllocation } from './pid-namespace.js';
-import { SIG_IGN, type Proc } from './process.js';
+import { SIG_IGN, type Proc, type Thread } from './process.js';
 import { KERNEL, sendSignal } from './signal-delivery.js';
 import { simAssert } from './sim-bug.js';
 import type { World } from './world.js';
@@ -62,19 +62,50 @@ export function forgetOriginalParent(world: World, father: Proc): void {
   const children = father.children;
   father.children = [];
   reaper.children.push(...children);
+  // The new real_parent is the reaper's first live thread (find_alive_thread()).
+  const reaperThread = reaper.aliveThread ?? reaper.leader;
   for (const child of children) {
-    child.parent = reaper;
+    child.parentThread = reaperThread;
     world.record(child, 'reparented', { from: father.tgid.nr(), to: reaper.tgid.nr() });
   }
   for (const child of children) {
     if (child.state === 'dead') continue;
-    if (child.pdeathSignal !== null && child.threads.length > 0) {
-      world.record(child, 'pdeathsig', { signal: child.pdeathSignal });
-      sendSignal(world, child.pdeathSignal, child, { proc: father, kernel: false });
-    }
+    sendParentDeathSignals(world, child, father);
     if (child.reapable) notifyParentOfExit(world, child);
     if (world.procs.has(child)) killOrphanedPgrp(world, child, father);
   }
+}
+
+/**
+ * forget_original_parent()'s "for_each_thread(p, t) if (t->pdeath_signal)
+ * group_send_sig_info(t->pdeath_signal, ...)": every thread of the child that asked
+ * for a parent-death signal sends its own to the child process. A thread that exited
+ * took its setting with it; a leader that exited first stays on the thread list (a
+ * zombie until the group is reaped), so its setting still counts.
+ */
+function sendParentDeathSignals(world: World, child: Proc, father: Proc): void {
+  if (child.threads.length === 0) return;
+  const listed = child.leader.state === 'exited' ? [child.leader, ...child.threads] : child.threads;
+  for (const t of listed) {
+    if (t.pdeathSignal === null) continue;
+    world.record(child, 'pdeathsig', { signal: t.pdeathSignal });
+    sendSignal(world, t.pdeathSignal, child, { proc: father, kernel: false });
+  }
+}
+
+/**
+ * forget_original_parent() for a thread that exits while its process lives on: its
+ * children go to `sibling` (find_alive_thread()), appended at the end of its list
+ * (list_splice_tail_init), and their parent-death signals fire; being a "threaded
+ * reparent", nothing else happens (no reparent_leader).
+ */
+export function passChildrenToSibling(world: World, thread: Thread, sibling: Thread): void {
+  const proc = thread.proc;
+  const moved = proc.childrenOf(thread);
+  if (moved.length === 0) return;
+  proc.children = [...proc.children.filter((c) => c.parentThread !== thread), ...moved];
+  for (const child of moved) child.parentThread = sibling;
+  for (const child of moved) sendParentDeathSignals(world, child, proc);
 }
 
 /**
@@ -101,15 +132,20 @@ export function startZap(world: World, init: Proc): void {
   finishZapIfEmpty(world, ns);
 }
 
-/** The wait loop at the end of zap_pid_ns_processes(): done when only init's pids remain. */
+/**
+ * The wait loop at the end of zap_pid_ns_processes(): done when pid_allocated ==
+ * init_pids, i.e. the only number left in the namespace is the init's own (its
+ * leader's pid; the last thread's own pid, the second of init_pids when it is not the
+ * leader, is already released here). Every other allocated number counts, including
+ * one that only the init itself still holds: a process group of its namespace that
+ * the init joined keeps its leader's pid allocated after the leader is gone, so the
+ * init stays exiting until something moves it to another group (its parent's
+ * setpgid), and free_pid() wakes it.
+ */
 export function finishZapIfEmpty(world: World, ns: PidNamespace): void {
   if (!ns.zapping) return;
   const init = ns.childReaper!;
-  const onlyInit = [...ns.idr.values()].every(
-    (pid) =>
-      pid === init.tgid ||
-      (pid.thread === null && pid.tgidOf === null && [...pid.pgrpOf, ...pid.sessionOf].every((p) => p === init)),
-  );
+  const onlyInit = [...ns.idr.values()].every((pid) => pid === init.tgid);
   if (!onlyInit) return;
   ns.zapping = false;
   finishExit(world, init);

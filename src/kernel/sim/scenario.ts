@@ -124,12 +124,16 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
   const p = `${path}.${kind}`;
   switch (kind) {
     case 'fork':
-      onlyKeys(o, ['fork', 'as', 'exec', 'newPidNs'], path);
+      onlyKeys(o, ['fork', 'as', 'exec', 'newPidNs', 'cloneParent', 'setTid'], path);
       return {
         fork: parseProgramRef(o['fork'], p, programs),
         ...(o['as'] !== undefined ? { as: expectString(o['as'], `${path}.as`) } : {}),
         ...(o['exec'] !== undefined ? { exec: expectBool(o['exec'], `${path}.exec`) } : {}),
         ...(o['newPidNs'] !== undefined ? { newPidNs: expectBool(o['newPidNs'], `${path}.newPidNs`) } : {}),
+        ...(o['cloneParent'] !== undefined ? { cloneParent: expectBool(o['cloneParent'], `${path}.cloneParent`) } : {}),
+        ...(o['setTid'] !== undefined
+          ? { setTid: expectArray(o['setTid'], `${path}.setTid`).map((v, i) => expectInt(v, `${path}.setTid[${i}]`)) }
+          : {}),
       };
     case 'exit':
       onlyKeys(o, ['exit'], path);
@@ -145,7 +149,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       if (o['pause'] !== true) fail(p, 'expected true');
       return { pause: true };
     case 'on': {
-      onlyKeys(o, ['on', 'do', 'code', 'run'], path);
+      onlyKeys(o, ['on', 'do', 'code', 'run', 'noCldWait', 'noCldStop', 'restart'], path);
       const action = o['do'];
       if (action !== undefined && action !== 'record' && action !== 'exit' && action !== 'reap') {
         fail(`${path}.do`, `expected 'record', 'exit' or 'reap', got ${describe(action)}`);
@@ -155,14 +159,20 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         ...(action !== undefined ? { do: action } : {}),
         ...(o['code'] !== undefined ? { code: expectInt(o['code'], `${path}.code`, 0) } : {}),
         ...(o['run'] !== undefined ? { run: parseSteps(o['run'], `${path}.run`, programs) } : {}),
+        ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
+        ...(o['restart'] !== undefined ? { restart: expectBool(o['restart'], `${path}.restart`) } : {}),
+        ...(o['noCldStop'] !== undefined ? { noCldStop: expectBool(o['noCldStop'], `${path}.noCldStop`) } : {}),
       };
     }
     case 'ignore':
       onlyKeys(o, ['ignore'], path);
       return { ignore: expectSignal(o['ignore'], p) };
     case 'default':
-      onlyKeys(o, ['default'], path);
-      return { default: expectSignal(o['default'], p) };
+      onlyKeys(o, ['default', 'noCldWait'], path);
+      return {
+        default: expectSignal(o['default'], p),
+        ...(o['noCldWait'] !== undefined ? { noCldWait: expectBool(o['noCldWait'], `${path}.noCldWait`) } : {}),
+      };
     case 'setsid':
       onlyKeys(o, ['setsid'], path);
       if (o['setsid'] !== true) fail(p, 'expected true');
@@ -180,9 +190,29 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
         signal: expectSignal(o['signal'], `${path}.signal`, true),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),
       };
-    case 'wait':
-      onlyKeys(o, ['wait', 'nohang', 'group'], path);
+    case 'setns':
+      onlyKeys(o, ['setns'], path);
+      return { setns: expectRef(o['setns'], p) };
+    case 'tgkill': {
+      onlyKeys(o, ['tgkill', 'signal'], path);
+      const t = expectObject(o['tgkill'], p);
+      onlyKeys(t, ['tgid', 'tid'], p);
       return {
+        tgkill: { tgid: expectRef(t['tgid'], `${p}.tgid`), tid: expectInt(t['tid'], `${p}.tid`) },
+        signal: expectSignal(o['signal'], `${path}.signal`, true),
+      };
+    }
+    case 'wait':
+      onlyKeys(o, ['wait', 'nohang', 'group', 'untraced', 'continued', 'idtype', 'exited', 'nowait'], path);
+      if (o['idtype'] !== undefined && o['idtype'] !== 'all' && o['idtype'] !== 'pid' && o['idtype'] !== 'pgid') {
+        fail(`${path}.idtype`, `expected 'all', 'pid' or 'pgid', got ${describe(o['idtype'])}`);
+      }
+      return {
+        ...(o['idtype'] !== undefined ? { idtype: o['idtype'] as 'all' | 'pid' | 'pgid' } : {}),
+        ...(['untraced', 'continued', 'exited', 'nowait'] as const).reduce(
+          (acc, k) => (o[k] !== undefined ? { ...acc, [k]: expectBool(o[k], `${path}.${k}`) } : acc),
+          {},
+        ),
         wait: expectRef(o['wait'], p),
         ...(o['nohang'] !== undefined ? { nohang: expectBool(o['nohang'], `${path}.nohang`) } : {}),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),

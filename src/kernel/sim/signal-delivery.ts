@@ -12,7 +12,7 @@
  */
 import type { Errno } from '../kernel.js';
 import { defaultAction, signalNumber, type SignalName } from '../../signals.js';
-import { exitGroup } from './exit.js';
+import { eligible, exitGroup, waitSpec } from './exit.js';
 import { isPgrpOrphaned } from './groups.js';
 import type { Disposition, Proc, Thread } from './process.js';
 import type { World } from './world.js';
@@ -72,7 +72,7 @@ function ignoredBecause(world: World, target: Proc, signal: SignalName, force: b
  * signal, or a sender whose own pid is not visible in the target's namespace (it
  * lives in an ancestor namespace).
  */
-export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender): void {
+export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender, thread?: Thread): void {
   const force = sender.kernel || sender.proc === null || sender.proc.tgid.nrNs(target.ns) === 0;
   world.record(target, 'signal', { signal, from: sender.proc?.tgid.nr() ?? 0 });
   // prepare_signal(): a dying process drops everything.
@@ -82,8 +82,10 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
   }
   if (STOP_SIGNALS.includes(signal)) {
     target.pending.remove('SIGCONT');
+    for (const t of target.threads) t.pending.remove('SIGCONT');
   } else if (signal === 'SIGCONT') {
     for (const s of STOP_SIGNALS) target.pending.remove(s);
+    for (const t of target.threads) for (const s of STOP_SIGNALS) t.pending.remove(s);
     if (target.state === 'stopped') continueProcess(world, target);
   }
   const reason = ignoredBecause(world, target, signal, force);
@@ -108,30 +110,73 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
     world.wakeAll(target);
     return;
   }
+  // A signal to one thread (tgkill, PIDTYPE_PID) waits on that thread's own pending
+  // list and is taken by that thread; a process-directed one by the first live thread.
+  if (thread !== undefined) {
+    thread.pending.add(signal, fromSelf);
+    world.wake(thread);
+    return;
+  }
   target.pending.add(signal, fromSelf);
   const t = target.threads[0];
   if (t) world.wake(t);
 }
 
+/**
+ * tgkill(tgid, tid, sig) by `sender` (do_tkill): EINVAL for a number <= 0, ESRCH when
+ * `tid` is not a live thread of process `tgid` in the sender's namespace; then the
+ * signal goes to that thread alone (a fatal or stop action still takes the whole
+ * process).
+ */
+export function tgkillFrom(world: World, sender: Proc, tgid: number, tid: number, signal: SignalName | 'SIG0'): Errno | null {
+  if (signal !== 'SIG0' && !isValidSignal(signal)) return 'EINVAL';
+  if (tgid <= 0 || tid <= 0) return 'EINVAL';
+  const thread = world.findThread(tid, sender.ns);
+  if (thread === null || thread.state !== 'alive' || thread.proc.tgid.nrNs(sender.ns) !== tgid) return 'ESRCH';
+  if (signal !== 'SIG0') sendSignal(world, signal, thread.proc, { proc: sender, kernel: false }, thread);
+  return null;
+}
+
 /** SIGCONT on a stopped process (prepare_signal): it runs again; the parent hears CLD_CONTINUED. */
 function continueProcess(world: World, proc: Proc): void {
   proc.transition('running');
+  // prepare_signal(SIGCONT): group_exit_code = 0, SIGNAL_STOP_CONTINUED.
+  proc.stopCode = null;
+  proc.continuedReport = true;
+  // A thread stopped inside a wait left it with -ERESTARTSYS and restarts it now:
+  // kernel_wait4 reads its arguments again (wait(0) takes the group the process is
+  // in by now).
+  for (const t of proc.threads) {
+    if (t.block?.kind !== 'wait') continue;
+    const spec = waitSpec(proc, t.block.target);
+    if (spec !== 'ESRCH') t.block = { ...t.block, spec };
+  }
   world.record(proc, 'continued', {});
   world.wakeAll(proc);
   notifyParentCldStop(world, proc);
 }
 
 /**
- * do_notify_parent_cldstop(): SIGCHLD to the parent when a child stops or continues
- * (SA_NOCLDSTOP is not modelled; the parent's disposition decides, usually ignore).
+ * do_notify_parent_cldstop(): SIGCHLD to the parent when a child stops or continues,
+ * unless the parent's SIGCHLD is SIG_IGN or has SA_NOCLDSTOP (then the disposition
+ * decides as usual, mostly ignore).
  */
 function notifyParentCldStop(world: World, proc: Proc): void {
-  if (proc.parent !== null) sendSignal(world, 'SIGCHLD', proc.parent, { proc, kernel: false });
+  const parent = proc.parent;
+  if (parent === null) return;
+  const d = parent.disposition('SIGCHLD');
+  if (!(d.kind === 'handler' && d.noCldStop === true)) sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  // "Even if SIGCHLD is not generated, we must wake up wait4 calls" (__wake_up_parent):
+  // the waiters this child is eligible for rescan.
+  for (const t of parent.threads) if (t.block?.kind === 'wait' && eligible(proc, t.block.spec)) world.wake(t);
 }
 
 /** do_signal_stop(): every thread stops; the parent hears CLD_STOPPED. */
 function stopProcess(world: World, proc: Proc, signal: SignalName): void {
   proc.transition('stopped');
+  // do_signal_stop(): signal->flags = SIGNAL_STOP_STOPPED, group_exit_code = signr.
+  proc.stopCode = signal;
+  proc.continuedReport = false;
   world.record(proc, 'stopped', { signal });
   notifyParentCldStop(world, proc);
 }
@@ -184,7 +229,7 @@ export type Delivery = { readonly signal: SignalName; readonly disposition: Disp
  * ign do nothing. A namespace init drops any signal it has no handler for ("Global
  * init gets no signals it doesn't want"), except forced SIGKILL/SIGSTOP.
  */
-export function getSignal(world: World, thread: Thread): Delivery {
+export function getSignal(world: World, thread: Thread, shared = true): Delivery {
   const proc = thread.proc;
   for (;;) {
     if (proc.groupExit !== null) {
@@ -192,7 +237,8 @@ export function getSignal(world: World, thread: Thread): Delivery {
       return null;
     }
     if (proc.state === 'stopped') return null;
-    const signal = proc.pending.takeNext();
+    // dequeue_signal(): the thread's own pending first, then the shared one.
+    const signal = thread.pending.takeNext() ?? (shared ? proc.pending.takeNext() : null);
     if (signal === null) return null;
     const d = proc.disposition(signal);
     if (d.kind === 'ignore') {

@@ -36,6 +36,7 @@ export type TraceKind =
   | 'exec-failed'
   | 'thread'
   | 'unshare'
+  | 'setns'
   | 'ns-created'
   | 'exit'
   | 'thread-exit'
