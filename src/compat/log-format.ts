@@ -130,8 +130,7 @@ export function tiniLineFormat(config: Config, pid: number): LineFormat {
           reaping = true;
           return line('DEBUG', 'Received SIGCHLD');
         }
-        // Dropped by tini mode's table: signals tini never takes (it ignores SIGTTIN and
-        // SIGTTOU, and leaves SIGABRT to its default action), so it says nothing.
+        // Dropped by a rewrite table (none in tini mode today): nothing passed, nothing said.
         if ('rewrittenTo' in fields && fields['rewrittenTo'] === null) return '';
         return (
           line('DEBUG', `Passing signal: '${strsignal(signalNumber(fields['signal'] as SignalName))}'`) +

@@ -18,11 +18,11 @@
  * - -v raises the verbosity from tini's default of 1; TINI_VERBOSITY replaces it
  *   (atoi: "abc" is 0, which silences warnings).
  * - When the main child has exited, tini exits at once: what remains is left.
- * - tini does not forward SIGTTIN and SIGTTOU (it ignores them) nor SIGABRT (not
- *   handled: dropped for a PID 1). tini leaves SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
- *   and SIGSYS at their defaults, so a sent one kills it; pidone forwards a sent one in
- *   every mode (a real fault of its own still kills it), which no script relies on
- *   tini not doing.
+ * - Signals: tini ignores SIGTTIN and SIGTTOU, and leaves SIGABRT, SIGSEGV, SIGBUS,
+ *   SIGILL, SIGFPE, SIGTRAP and SIGSYS at their default action (a sent one kills tini
+ *   and orphans the child; as PID 1 the kernel drops it). pidone forwards every one of
+ *   them when it is sent, in tini mode too: a signal sent to the init is meant for the
+ *   child, and none of these does anything useful to tini (docs/compat.md).
  */
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
 import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
@@ -67,9 +67,6 @@ export const TINI_PDEATHSIG_NAMES: readonly SignalName[] = [
   'SIGWINCH',
   'SIGSYS',
 ];
-
-/** Signals tini never passes on to the child, which pidone would: dropped in tini mode. */
-export const TINI_NOT_FORWARDED: readonly SignalName[] = ['SIGTTIN', 'SIGTTOU', 'SIGABRT'];
 
 export interface CompatParseOptions {
   /** argv[0] as the user typed it, for getopt's messages; default the tool's name. */
@@ -264,7 +261,7 @@ export function parseTiniArgs(
     setsid: false,
     subreaper: subreaper ? 'on' : 'off',
     remapExit,
-    rewrite: new Map(TINI_NOT_FORWARDED.map((s) => [s, null] as const)),
+    rewrite: new Map(),
     warnOnReap,
     verbosity: tiniVerbosityToPidone(verbosity),
     parentDeathSignal,
