@@ -121,6 +121,22 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** The state letter of a process (proc(5), /proc/PID/stat: R, S, T, Z, ...), or '' when it is gone. */
+export function stateOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
+/** Running: neither gone nor a zombie waiting for its reaper. */
+export function isRunning(pid: number): boolean {
+  const state = stateOf(pid);
+  return state !== '' && state !== 'Z';
+}
+
 /** Every signal number written, one per line, in a sigrec log. */
 export function readSignalLog(path: string): number[] {
   try {

@@ -16,7 +16,7 @@
  *   cannot stop itself (the kernel drops SIGSTOP sent to a namespace's init by
  *   itself), so only the subreaper is seen stopped.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { DUMB_INIT_TTY_SIGNALS } from '../../src/compat/dumb-init.js';
 import { signalName, SIGRTMAX, SIGRTMIN } from '../../src/signals.js';
 import { fixture } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
-import { MODES, childrenOf, poll, readSignalLog, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { MODES, childrenOf, poll, readSignalLog, startPidone, stateOf, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
 const running: PidoneRun[] = [];
 const cleanups: Array<() => void> = [];
@@ -64,16 +64,6 @@ const SETUPS: Record<Compat, ModeSetup> = {
   tini: { args: ['--compat', 'tini', '--'], env: {}, dropped: new Set(), stopAndResume: new Set() },
   'dumb-init': { args: [], env: { PIDONE_COMPAT: 'dumb-init' }, dropped: new Set(), stopAndResume: numbers(DUMB_INIT_TTY_SIGNALS) },
 };
-
-/** proc(5) state letter of a pid, or '' when it is gone. */
-function stateOf(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return '';
-  }
-}
 
 function countOf(log: readonly number[]): Map<number, number> {
   const counts = new Map<number, number>();

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
-import { MODES, childrenOf, poll, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { MODES, childrenOf, poll, startPidone, stateOf, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
 const running: PidoneRun[] = [];
 const cleanups: Array<() => void> = [];
@@ -209,12 +209,3 @@ describe('bad input never spawns and never shows a stack trace', () => {
     );
   });
 });
-
-function stateOf(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return '';
-  }
-}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { PIDONE } from '../helpers/paths.js';
 import { describeWithNamespaces, inCiAsRoot } from '../helpers/privilege.js';
-import { childrenOf, poll } from '../helpers/run-pidone.js';
+import { childrenOf, isRunning, poll } from '../helpers/run-pidone.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -37,16 +37,6 @@ function descendantsOf(pid: number): number[] {
     }
   }
   return out;
-}
-
-/** Running (not gone, not a zombie waiting for a reaper). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function commOf(pid: number): string {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, PIDONE } from '../helpers/paths.js';
 import { describeWithNamespaces, inCiAsRoot } from '../helpers/privilege.js';
-import { MODES, PidoneRun, poll, type Mode } from '../helpers/run-pidone.js';
+import { isRunning, MODES, PidoneRun, poll, type Mode } from '../helpers/run-pidone.js';
 
 const MEMORY_CGROUP = '/sys/fs/cgroup/memory';
 const MiB = 1024 * 1024;
@@ -88,15 +88,6 @@ function memoryGroup(limitMiB: number): string {
 function oomKills(group: string): number {
   const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(group, 'memory.oom_control'), 'utf8'));
   return m ? Number(m[1]) : 0;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function ppidOf(pid: number): number {
