@@ -123,6 +123,11 @@ function processEnvironment(): NodeJS.ProcessEnv | string[] {
  * run, 1 if pidone could not set itself up. A bad option rejects with ConfigError
  * (its `exitCode` is 2) before anything is spawned or any signal handler installed;
  * a missing addon throws NativeLoadError.
+ *
+ * The calling process becomes the init, as the command line's pidone does: once the
+ * child runs, its working directory is `/` (the child starts where the caller was) and
+ * its oom_score_adj is lowered as far as it may go (the child keeps the caller's);
+ * docs/usage.md, "The working directory" and "The OOM killer".
  */
 export async function runInit(options: RunInitOptions): Promise<number> {
   // Validate first, so that a bad option leaves the process as it was; then the
