@@ -120,16 +120,17 @@ export class Init {
   private escalation: Escalation = 'none';
   private timer: Timer | null = null;
   private orphansReaped = 0;
-  private remainingAtStart = 0;
-  /** How many processes were left for SIGKILL when the grace period ended. */
-  private killedAtEscalation = 0;
+  /**
+   * How many processes remained when the child exited; null until counted (as PID 1
+   * before the SIGTERM, as a subreaper by the SIGTERM pass).
+   */
+  private remainingAtStart: number | null = null;
+  /** How many processes were left for SIGKILL when the grace period ended; null until counted. */
+  private killedAtEscalation: number | null = null;
   /** The passes over what remains now under way (the shutdown's, and forwarded signals'). */
   private readonly passes = new Set<Pass>();
-  /** The SIGTERM pass has counted what remained (as a subreaper; PID 1 counts before). */
-  private countedAtStart = false;
   /** The SIGTERM pass, while under way (as a subreaper). */
   private termPass: Pass | null = null;
-  private countedAtEscalation = false;
   /** The warning that /proc cannot show the descendants was logged. */
   private warnedBlind = false;
   /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
@@ -577,10 +578,7 @@ export class Init {
     if (this.phase !== 'draining') return;
     const remaining = this.countRemaining();
     const counted = remaining === undefined ? {} : { remaining };
-    if (remaining !== undefined) {
-      this.remainingAtStart = remaining;
-      this.countedAtStart = true;
-    }
+    if (remaining !== undefined) this.remainingAtStart = remaining;
     if (policy === 'wait') {
       this.log.info(counted, 'child exited; waiting for the processes that remain');
       return;
@@ -590,9 +588,7 @@ export class Init {
     // SIGCONT too: a stopped process cannot act on SIGTERM until it runs.
     this.termPass = this.signalRemaining(['SIGTERM', 'SIGCONT'], (signalled) => {
       this.termPass = null;
-      if (this.countedAtStart || signalled === null) return;
-      this.remainingAtStart = signalled;
-      this.countedAtStart = true;
+      if (signalled !== null) this.remainingAtStart ??= signalled;
     });
     if (this.config.graceMs === 0) this.escalate();
     else this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
@@ -603,19 +599,13 @@ export class Init {
     this.timer?.cancel();
     this.timer = null;
     this.escalation = 'kill';
-    if (this.termPass !== null && !this.countedAtStart) {
-      // Overtaken before it was done: what it reached so far is all that was counted.
-      this.remainingAtStart = this.termPass.signalled;
-      this.countedAtStart = true;
-    }
+    // Overtaken before it was done: what it reached so far is all that was counted.
+    if (this.termPass !== null) this.remainingAtStart ??= this.termPass.signalled;
     this.termPass = null;
     // SIGKILL overtakes every pass still under way (the SIGTERM one, forwarded signals).
     this.cancelPasses();
     const remaining = this.countRemaining();
-    if (remaining !== undefined) {
-      this.killedAtEscalation = remaining;
-      this.countedAtEscalation = true;
-    }
+    if (remaining !== undefined) this.killedAtEscalation = remaining;
     this.log.info(remaining === undefined ? {} : { remaining }, 'grace period over: sending SIGKILL to what remains');
     this.killRound();
   }
@@ -625,10 +615,7 @@ export class Init {
     this.timer = null;
     if (this.phase !== 'draining') return;
     this.signalRemaining(['SIGKILL'], (signalled) => {
-      if (!this.countedAtEscalation && signalled !== null) {
-        this.killedAtEscalation = signalled;
-        this.countedAtEscalation = true;
-      }
+      if (signalled !== null) this.killedAtEscalation ??= signalled;
       this.drainStep();
       if (this.phase !== 'draining') return;
       // Children remain that the pass did not find (a children file that missed them,
@@ -658,8 +645,8 @@ export class Init {
       {
         exitCode: this.exitCode,
         reaped: this.orphansReaped,
-        remainedAtExit: this.remainingAtStart,
-        killed: this.killedAtEscalation,
+        remainedAtExit: this.remainingAtStart ?? 0,
+        killed: this.killedAtEscalation ?? 0,
         escalation: this.escalation,
       },
       'nothing remains; exiting',
@@ -879,8 +866,8 @@ export class Init {
     this.timer = null;
     this.phase = 'draining';
     this.escalation = 'term';
-    this.signalRemaining('SIGTERM');
-    this.signalRemaining('SIGCONT');
+    // One pass, as in beginDrain: SIGCONT too, so a stopped process can act on SIGTERM.
+    this.signalRemaining(['SIGTERM', 'SIGCONT']);
     this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
     this.drainStep();
   }
