@@ -6,6 +6,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "errors.h"
@@ -13,6 +14,27 @@
 
 namespace pidone {
 namespace {
+
+// Blocks the given job-control signals in the calling thread for the guard's lifetime,
+// then restores the thread's mask. tty_check_change() lets a caller outside the
+// terminal's foreground group go ahead, instead of sending it SIGTTOU/SIGTTIN, when it
+// blocks or ignores the signal; pidone catches them with SA_RESTART, so without the
+// block the kernel would restart the call, raise the signal again, and never finish.
+class BlockedSignals {
+ public:
+  explicit BlockedSignals(std::initializer_list<int> signos) {
+    sigset_t block;
+    sigemptyset(&block);
+    for (int sig : signos) sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &old_);
+  }
+  ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  BlockedSignals(const BlockedSignals&) = delete;
+  BlockedSignals& operator=(const BlockedSignals&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 Napi::Value Isatty(const Napi::CallbackInfo& info) {
   int fd = arg_int(info, 0, "isatty(fd: number)");
@@ -34,14 +56,12 @@ Napi::Value Tcsetpgrp(const Napi::CallbackInfo& info) {
   const char* usage = "tcsetpgrp(fd: number, pgid: number)";
   int fd = arg_int(info, 0, usage);
   int pgid = arg_int(info, 1, usage);
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTTOU);
-  sigaddset(&block, SIGTTIN);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  int rc = tcsetpgrp(fd, pgid);
-  int err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  int rc, err;
+  {
+    BlockedSignals blocked({SIGTTOU, SIGTTIN});
+    rc = tcsetpgrp(fd, pgid);
+    err = errno;
+  }
   if (rc != 0) throw_errno(info.Env(), err, "tcsetpgrp", pgid);
   return info.Env().Undefined();
 }
@@ -63,24 +83,22 @@ Napi::Value WriteWithSigttouBlocked(const Napi::CallbackInfo& info) {
   }
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string text = info[1].As<Napi::String>().Utf8Value();
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTTOU);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
   const char* p = text.data();
   size_t left = text.size();
   int err = 0;
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
+  {
+    BlockedSignals blocked({SIGTTOU});
+    while (left > 0) {
+      ssize_t n = write(fd, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        err = errno;
+        break;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
     }
-    p += n;
-    left -= static_cast<size_t>(n);
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (err != 0) throw_errno(env, err, "write");
   return env.Undefined();
 }
