@@ -6,7 +6,10 @@
  * stderr (pidone's JSON logs).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { fixture, PIDONE } from './paths.js';
 
 export type Mode = 'pid1' | 'subreaper';
@@ -168,4 +171,35 @@ export async function poll<T>(probe: () => T | undefined, timeoutMs: number, wha
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * The runs and temporary folders of one test file, ended after each test: every
+ * pidone started with `start` is SIGKILLed, then each `cleanups` entry runs (the
+ * temporary folders' removal among them). Call once, at the top of the file.
+ */
+export function eachTestCleanup(tempPrefix: string): {
+  start: (mode: Mode, args: string[], env?: NodeJS.ProcessEnv) => PidoneRun;
+  tempDir: () => string;
+  cleanups: Array<() => void>;
+} {
+  const running: PidoneRun[] = [];
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const run of running.splice(0)) run.kill('SIGKILL');
+    for (const c of cleanups.splice(0)) c();
+  });
+  return {
+    start: (mode, args, env) => {
+      const run = startPidone(mode, args, env ? { env } : {});
+      running.push(run);
+      return run;
+    },
+    tempDir: () => {
+      const dir = mkdtempSync(join(tmpdir(), tempPrefix));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    },
+    cleanups,
+  };
 }

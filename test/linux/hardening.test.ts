@@ -3,33 +3,15 @@
  * real kernel. The heavy storms are in test/stress (npm run test:stress).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
-import { MODES, childrenOf, poll, startPidone, stateOf, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { childrenOf, eachTestCleanup, MODES, poll, stateOf } from '../helpers/run-pidone.js';
 
-const running: PidoneRun[] = [];
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const run of running.splice(0)) run.kill('SIGKILL');
-  for (const c of cleanups.splice(0)) c();
-});
-
-function start(mode: Mode, args: string[], env?: NodeJS.ProcessEnv): PidoneRun {
-  const run = startPidone(mode, args, env ? { env } : {});
-  running.push(run);
-  return run;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pidone-hardening-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { start, tempDir, cleanups } = eachTestCleanup('pidone-hardening-');
 
 const STACK_TRACE = /^\s+at .+\(.*:\d+:\d+\)$/m;
 

@@ -10,33 +10,15 @@
  *   spin nor hang it (the write would raise SIGTTOU, which pidone catches).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { candidatePaths } from '../../src/kernel/linux/loader.js';
 import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
-import { MODES, poll, startPidone, type Exit, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
+import { eachTestCleanup, MODES, poll, type Exit, type PidoneRun } from '../helpers/run-pidone.js';
 
-const running: PidoneRun[] = [];
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const run of running.splice(0)) run.kill('SIGKILL');
-  for (const c of cleanups.splice(0)) c();
-});
-
-function start(mode: Mode, args: string[], env?: NodeJS.ProcessEnv): PidoneRun {
-  const run = startPidone(mode, args, env ? { env } : {});
-  running.push(run);
-  return run;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pidone-signal-faults-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { start, tempDir, cleanups } = eachTestCleanup('pidone-signal-faults-');
 
 /** Kill the pid written in `file` (a process a failed test would leave behind). */
 function killPidIn(file: string): void {
