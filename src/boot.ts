@@ -7,7 +7,8 @@
  */
 import { LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon } from './kernel/linux/loader.js';
-import { caughtSignals, signalNumber } from './signals.js';
+import { caughtSignals } from './signal-policy.js';
+import { signalNumber } from './signals.js';
 
 /** What the launcher (bin/pidone) did before pidone's code ran, for the debug log. */
 export interface LaunchInfo {

@@ -4,7 +4,8 @@
  * command-line parser (src/config.ts, which is yargs).
  */
 import type { RemapTable } from './exit-status.js';
-import type { RewriteTable, SignalName } from './signals.js';
+import type { RewriteTable } from './signal-policy.js';
+import type { SignalName } from './signals.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -8,13 +8,9 @@ import yargs from 'yargs';
 import { parseDuration, ACCEPTED_DURATION_FORMS } from './duration.js';
 import type { RemapTable } from './exit-status.js';
 import { ConfigError, type Config } from './config-defaults.js';
-import {
-  ACCEPTED_SIGNAL_FORMS,
-  parseSignal,
-  suggestSignal,
-  type RewriteTable,
-  type SignalName,
-} from './signals.js';
+import { ACCEPTED_SIGNAL_FORMS, suggestSignal } from './config-signal-spelling.js';
+import type { RewriteTable } from './signal-policy.js';
+import { parseSignal, type SignalName } from './signals.js';
 
 export {
   ConfigError,

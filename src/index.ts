@@ -185,7 +185,8 @@ export {
   remapExitCode,
   type RemapTable,
 } from './exit-status.js';
-export { parseSignal, signalName, signalNumber, type RewriteTable, type SignalName } from './signals.js';
+export { parseSignal, signalName, signalNumber, type SignalName } from './signals.js';
+export type { RewriteTable } from './signal-policy.js';
 
 /** pidone's version, from its package.json. */
 export function version(): string {

@@ -16,7 +16,8 @@ import { formatDuration } from './duration.js';
 import { EXIT_SETUP, execFailureCode, exitCodeOf, remapExitCode } from './exit-status.js';
 import { KernelError, PID_MAX_LIMIT, strerror, walkDescendants, type Errno, type Kernel, type ProcView, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
-import { isRealTime, rewriteSignal, type SignalName } from './signals.js';
+import { rewriteSignal } from './signal-policy.js';
+import { isRealTime, JOB_CONTROL_STOP_SIGNALS, type SignalName } from './signals.js';
 
 export interface InitOptions {
   /** The child's environment, NAME=value. */
@@ -458,7 +459,7 @@ export class Init {
       return;
     }
     if (signal !== null) this.forward(signal);
-    if (this.config.stopWithChild && (received === 'SIGTSTP' || received === 'SIGTTIN' || received === 'SIGTTOU')) {
+    if (this.config.stopWithChild && JOB_CONTROL_STOP_SIGNALS.includes(received)) {
       // dumb-init's job control: the terminal stop applies to the init too (even when
       // the rewrite table dropped the signal, as dumb-init does), so that the shell
       // that started it sees it stopped; SIGCONT resumes both.

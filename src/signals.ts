@@ -1,5 +1,8 @@
 /**
- * Signal names and numbers, and the table that decides what pidone does with each.
+ * Signal names and numbers: which signals exist, what each is called and numbered, and
+ * how a user may spell one. What pidone does with a signal is elsewhere
+ * (src/signal-policy.ts and src/init.ts), as is what the simulated kernel does with one
+ * a process has no handler for (src/kernel/sim/default-actions.ts).
  *
  * In TypeScript a signal is a name ('SIGTERM', 'SIGRTMIN+2'); numbers appear only at
  * the addon boundary and on the command line. The numbers are Linux's (signal(7)):
@@ -11,80 +14,159 @@
  */
 import { constants } from 'node:os';
 
-export type SignalName = string;
+/**
+ * The standard signals 1-31 by the name signal(7) gives each (the aliases SIGIOT and
+ * SIGPOLL are accepted when parsing and stand for SIGABRT and SIGIO).
+ */
+const STANDARD_SIGNALS = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGKILL',
+  'SIGUSR1',
+  'SIGSEGV',
+  'SIGUSR2',
+  'SIGPIPE',
+  'SIGALRM',
+  'SIGTERM',
+  'SIGSTKFLT',
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGSTOP',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGURG',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGWINCH',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSYS',
+] as const;
+
+/** Other names os.constants.signals lists for a standard signal, and the name they stand for. */
+const ALIASES: ReadonlyMap<string, StandardSignalName> = new Map([
+  ['SIGIOT', 'SIGABRT'],
+  ['SIGPOLL', 'SIGIO'],
+]);
+
+export type StandardSignalName = (typeof STANDARD_SIGNALS)[number];
+
+/**
+ * The real-time signals as kill -l names them: counted up from SIGRTMIN in the lower
+ * half, down from SIGRTMAX in the upper, as bash prints them (signal(7) documents
+ * the "SIGRTMIN+n" form). 31 signals: SIGRTMIN, SIGRTMIN+1 .. SIGRTMIN+15, SIGRTMAX-14 ..
+ * SIGRTMAX-1, SIGRTMAX.
+ */
+const ABOVE_RTMIN = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] as const;
+const BELOW_RTMAX = [14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1] as const;
+
+export type RealTimeSignalName =
+  | 'SIGRTMIN'
+  | `SIGRTMIN+${(typeof ABOVE_RTMIN)[number]}`
+  | `SIGRTMAX-${(typeof BELOW_RTMAX)[number]}`
+  | 'SIGRTMAX';
+
+/** In ascending order: SIGRTMIN + i is REAL_TIME_SIGNALS[i]. */
+const REAL_TIME_SIGNALS: readonly RealTimeSignalName[] = [
+  'SIGRTMIN',
+  ...ABOVE_RTMIN.map((k) => `SIGRTMIN+${k}` as const),
+  ...BELOW_RTMAX.map((k) => `SIGRTMAX-${k}` as const),
+  'SIGRTMAX',
+];
+
+/**
+ * glibc's two reserved real-time signals (nptl(7)), which have no name of their own
+ * (bash: "Unknown signal 32"); pidone calls them by number.
+ */
+const GLIBC_RESERVED_SIGNALS = [
+  ['SIG32', 32],
+  ['SIG33', 33],
+] as const;
+
+export type GlibcReservedSignalName = (typeof GLIBC_RESERVED_SIGNALS)[number][0];
+
+/** Every signal 1-64 by the one name pidone gives it: what signalName() returns. */
+export type SignalName = StandardSignalName | RealTimeSignalName | GlibcReservedSignalName;
 
 /** glibc's SIGRTMIN/SIGRTMAX on Linux (signal(7): "SIGRTMIN+n"). */
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
 
+/** glibc's two reserved real-time signals, below its SIGRTMIN (nptl(7)). */
+export const GLIBC_RESERVED: readonly number[] = GLIBC_RESERVED_SIGNALS.map(([, n]) => n);
+
+/**
+ * The signals a terminal's job control sends to stop a process (signal(7): default
+ * action "Stop", raised by the tty driver): ^Z, and a background read or write.
+ * Unlike SIGSTOP they can be caught, and a process in an orphaned process group
+ * discards them instead of stopping.
+ */
+export const JOB_CONTROL_STOP_SIGNALS: readonly SignalName[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+/** The number of every name, SIG32 and SIG33 included. */
 const BY_NAME = new Map<string, number>();
+/** The one name of every number 1-64: the canonical names, SIG32 and SIG33. */
 const BY_NUMBER = new Map<number, SignalName>();
 
-for (const [name, num] of Object.entries(constants.signals)) {
-  // os.constants lists aliases (SIGIOT = SIGABRT, SIGPOLL = SIGIO); the first name
-  // listed for a number is the one signal(7) uses.
+for (const name of STANDARD_SIGNALS) {
+  const num = constants.signals[name];
   BY_NAME.set(name, num);
-  if (!BY_NUMBER.has(num)) BY_NUMBER.set(num, name);
+  BY_NUMBER.set(num, name);
 }
-// SIGPOLL and SIGIOT alias; make sure the canonical names win in the reverse table.
-if (BY_NAME.has('SIGABRT')) BY_NUMBER.set(BY_NAME.get('SIGABRT')!, 'SIGABRT');
-if (BY_NAME.has('SIGIO')) BY_NUMBER.set(BY_NAME.get('SIGIO')!, 'SIGIO');
-for (let n = SIGRTMIN; n <= SIGRTMAX; n++) {
-  const name = rtName(n);
+REAL_TIME_SIGNALS.forEach((name, i) => {
+  BY_NAME.set(name, SIGRTMIN + i);
+  BY_NUMBER.set(SIGRTMIN + i, name);
+});
+for (const [name, n] of GLIBC_RESERVED_SIGNALS) {
   BY_NAME.set(name, n);
   BY_NUMBER.set(n, name);
 }
 
-/** The name `kill -l` prints for a real-time signal: SIGRTMIN+n in the lower half, SIGRTMAX-n above. */
-function rtName(n: number): SignalName {
-  if (n === SIGRTMIN) return 'SIGRTMIN';
-  if (n === SIGRTMAX) return 'SIGRTMAX';
-  const mid = SIGRTMIN + Math.floor((SIGRTMAX - SIGRTMIN) / 2);
-  return n <= mid ? `SIGRTMIN+${n - SIGRTMIN}` : `SIGRTMAX-${SIGRTMAX - n}`;
-}
-
 /**
- * The name of a number signal(7) gives none (32 and 33, which glibc reserves): SIG32.
- * It is accepted back by signalNumber(), not by parseSignal(), which keeps to what
- * kill -l lists.
+ * Is `text` exactly one of pidone's signal names, as signalName() spells it? For text
+ * pidone wrote itself (a log line, a record); what a user writes goes to parseSignal().
  */
-function numberedName(num: number): SignalName {
-  return `SIG${num}`;
+export function isSignalName(text: string): text is SignalName {
+  return BY_NAME.has(text);
 }
 
+/** `text` as a SignalName, for text that must be one (see isSignalName); throws if it is not. */
+export function asSignalName(text: string): SignalName {
+  if (isSignalName(text)) return text;
+  throw new TypeError(`unknown signal name ${text}`);
+}
+
+/** The number of a signal (the aliases SIGIOT and SIGPOLL are parseSignal()'s to resolve). */
 export function signalNumber(name: SignalName): number {
   const n = BY_NAME.get(name);
   if (n !== undefined) return n;
-  const numbered = /^SIG([1-9]\d*)$/.exec(name);
-  if (numbered) return Number(numbered[1]);
   throw new TypeError(`unknown signal name ${name}`);
 }
 
 /**
- * The name of signal `num`: the one kill -l prints, or SIG32 and SIG33 for glibc's two
- * reserved ones (and SIGn for any other number without a name). Never throws for a
- * positive integer: a status or signal must always be nameable where it is logged or
- * turned into an exit code.
+ * The name of signal `num` (1-64): the one kill -l prints, or SIG32 and SIG33 for
+ * glibc's two reserved ones. Throws for any other number: Linux has no signal above
+ * 64 (_NSIG), so a status or signal from the kernel is always nameable.
  */
 export function signalName(num: number): SignalName {
   const name = BY_NUMBER.get(num);
   if (name !== undefined) return name;
-  if (Number.isInteger(num) && num >= 1) return numberedName(num);
   throw new TypeError(`unknown signal number ${num}`);
 }
 
-/** glibc's two reserved real-time signals, below its SIGRTMIN (nptl(7)). */
-export const GLIBC_RESERVED: readonly number[] = [32, 33];
-
 /** A real-time signal (queued, each occurrence delivered): 32-64, glibc's two included. */
 export function isRealTime(name: SignalName): boolean {
-  let n: number;
-  try {
-    n = signalNumber(name);
-  } catch {
-    return false;
-  }
-  return n >= GLIBC_RESERVED[0]! && n <= SIGRTMAX;
+  const n = BY_NAME.get(name);
+  return n !== undefined && n >= GLIBC_RESERVED[0]! && n <= SIGRTMAX;
 }
 
 /**
@@ -92,141 +174,32 @@ export function isRealTime(name: SignalName): boolean {
  * without glibc's reserved 32 and 33.
  */
 export function allSignalNumbers(): number[] {
-  return [...BY_NUMBER.keys()].sort((a, b) => a - b);
+  return [...BY_NUMBER.keys()].filter((n) => !GLIBC_RESERVED.includes(n)).sort((a, b) => a - b);
 }
-
-export const ACCEPTED_SIGNAL_FORMS = 'a name (TERM, SIGTERM, RTMIN+3) or a number 1-64';
 
 /**
  * Parse a signal as a user writes it: 'TERM', 'SIGTERM', 'sigterm', '15', 'RTMIN+3',
- * 'SIGRTMAX-1'. Returns null when it is not a signal.
+ * 'SIGRTMAX-1', an alias ('IOT'). Returns the signal's one name, or null when it is
+ * not a signal a user can ask for (glibc's 32 and 33 included: kill -l lists neither).
  */
 export function parseSignal(text: string): SignalName | null {
   const t = text.trim();
+  let n: number | undefined;
   if (/^\d+$/.test(t)) {
-    const n = Number(t);
-    return BY_NUMBER.get(n) ?? null;
-  }
-  let upper = t.toUpperCase();
-  if (!upper.startsWith('SIG')) upper = `SIG${upper}`;
-  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(upper);
-  if (rt) {
-    const base = rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX;
-    const off = rt[3] === undefined ? 0 : Number(rt[3]) * (rt[2] === '+' ? 1 : -1);
-    const n = base + off;
-    return n >= SIGRTMIN && n <= SIGRTMAX ? rtName(n) : null;
-  }
-  return BY_NAME.has(upper) ? (BY_NUMBER.get(BY_NAME.get(upper)!) ?? null) : null;
-}
-
-/**
- * A close name for an unknown one, for "did you mean" hints (one edit away, or the
- * same letters without the SIG prefix).
- */
-export function suggestSignal(text: string): SignalName | null {
-  const upper = text.trim().toUpperCase().replace(/^SIG/, '');
-  let best: SignalName | null = null;
-  // Short names are too easily one or two edits from an unrelated one (FOO -> IO).
-  let bestDistance = upper.length >= 4 ? 3 : 2;
-  for (const name of BY_NAME.keys()) {
-    if (name.startsWith('SIGRT')) continue;
-    const d = editDistance(upper, name.slice(3));
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = BY_NUMBER.get(BY_NAME.get(name)!) ?? name;
+    n = Number(t);
+  } else {
+    let upper = t.toUpperCase();
+    if (!upper.startsWith('SIG')) upper = `SIG${upper}`;
+    const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(upper);
+    if (rt) {
+      const base = rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX;
+      const off = rt[3] === undefined ? 0 : Number(rt[3]) * (rt[2] === '+' ? 1 : -1);
+      n = base + off;
+      if (n < SIGRTMIN || n > SIGRTMAX) return null;
+    } else {
+      n = BY_NAME.get(ALIASES.get(upper) ?? upper);
     }
   }
-  return best;
-}
-
-/** Optimal string alignment distance: edits, with a swap of two neighbours as one. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/**
- * Signals pidone never installs a handler for: SIGKILL and SIGSTOP, which cannot be
- * caught (signal(7)).
- *
- * glibc's reserved 32 and 33 are caught too, though glibc's sigaction() refuses them:
- * the addon installs them with the rt_sigaction system call (native/signals.cc says
- * why that is safe for pidone).
- *
- * The fault signals SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS are caught:
- * sent ones are forwarded, and the addon's handler tells a real fault of pidone's own
- * (si_code > 0) from a sent one and lets the former kill pidone, chaining to the
- * handler Node had installed before (V8's WebAssembly traps use SIGSEGV); see
- * native/signals.cc.
- */
-export const NEVER_CAUGHT: ReadonlySet<SignalName> = new Set(['SIGKILL', 'SIGSTOP']);
-
-/** The signals pidone catches: every one of 1-64 except NEVER_CAUGHT. */
-export function caughtSignals(): SignalName[] {
-  return [...allSignalNumbers(), ...GLIBC_RESERVED]
-    .sort((a, b) => a - b)
-    .map((n) => signalName(n))
-    .filter((name) => !NEVER_CAUGHT.has(name));
-}
-
-/**
- * A rewrite table (--rewrite FROM:TO): the signal to forward instead, or null to drop
- * it. Signals not in the table are forwarded as they are.
- */
-export type RewriteTable = ReadonlyMap<SignalName, SignalName | null>;
-
-export function rewriteSignal(table: RewriteTable, signal: SignalName): SignalName | null {
-  return table.has(signal) ? table.get(signal)! : signal;
-}
-
-/** Default action of each signal (signal(7)): what happens to a process with SIG_DFL. */
-export type DefaultAction = 'term' | 'core' | 'stop' | 'cont' | 'ignore';
-
-const DEFAULT_ACTIONS: Record<string, DefaultAction> = {
-  SIGHUP: 'term',
-  SIGINT: 'term',
-  SIGQUIT: 'core',
-  SIGILL: 'core',
-  SIGTRAP: 'core',
-  SIGABRT: 'core',
-  SIGBUS: 'core',
-  SIGFPE: 'core',
-  SIGKILL: 'term',
-  SIGUSR1: 'term',
-  SIGSEGV: 'core',
-  SIGUSR2: 'term',
-  SIGPIPE: 'term',
-  SIGALRM: 'term',
-  SIGTERM: 'term',
-  SIGSTKFLT: 'term',
-  SIGCHLD: 'ignore',
-  SIGCONT: 'cont',
-  SIGSTOP: 'stop',
-  SIGTSTP: 'stop',
-  SIGTTIN: 'stop',
-  SIGTTOU: 'stop',
-  SIGURG: 'ignore',
-  SIGXCPU: 'core',
-  SIGXFSZ: 'core',
-  SIGVTALRM: 'term',
-  SIGPROF: 'term',
-  SIGWINCH: 'ignore',
-  SIGIO: 'term',
-  SIGPWR: 'term',
-  SIGSYS: 'core',
-};
-
-export function defaultAction(signal: SignalName): DefaultAction {
-  // Real-time signals terminate by default (signal(7), "Real-time signals").
-  return DEFAULT_ACTIONS[signal] ?? 'term';
+  if (n === undefined || GLIBC_RESERVED.includes(n)) return null;
+  return BY_NUMBER.get(n) ?? null;
 }

@@ -26,7 +26,7 @@
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
 import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
-import { signalName, type SignalName } from '../signals.js';
+import { JOB_CONTROL_STOP_SIGNALS, signalName, type SignalName } from '../signals.js';
 import { getopt } from './getopt.js';
 import { printResult, type CompatParseOptions } from './tini.js';
 
@@ -38,9 +38,6 @@ export const DUMB_INIT_USAGE_EXIT = 1;
 
 /** dumb-init's highest signal number for -r. */
 const MAXSIG = 31;
-
-/** The job-control signals dumb-init turns into SIGSTOP in setsid mode. */
-export const DUMB_INIT_TTY_SIGNALS: readonly SignalName[] = ['SIGTSTP', 'SIGTTOU', 'SIGTTIN'];
 
 const LONG_OPTIONS = [
   { name: 'help', hasArg: false, short: 'h' },
@@ -157,7 +154,8 @@ export function parseDumbInitArgs(
   const rewrite = new Map<SignalName, SignalName | null>();
   for (const [from, to] of rewrites) rewrite.set(signalName(from), to === 0 ? null : signalName(to));
   if (useSetsid) {
-    for (const signal of DUMB_INIT_TTY_SIGNALS) if (!rewrite.has(signal)) rewrite.set(signal, 'SIGSTOP');
+    // The job-control signals dumb-init turns into SIGSTOP in setsid mode.
+    for (const signal of JOB_CONTROL_STOP_SIGNALS) if (!rewrite.has(signal)) rewrite.set(signal, 'SIGSTOP');
   }
 
   const config: Config = {

@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../config-defaults.js';
 import { levelFor, type LevelName, type LineFormat } from '../logger.js';
-import { signalNumber, type SignalName } from '../signals.js';
+import { asSignalName, signalNumber, type SignalName } from '../signals.js';
 
 /** glibc's strsignal(3) for Linux's signals, which tini prints. */
 const STRSIGNAL: readonly string[] = [
@@ -68,7 +68,7 @@ export function parseStatus(status: unknown): { code: number } | { signal: numbe
   const exited = /^exit (\d+)$/.exec(status);
   if (exited) return { code: Number(exited[1]) };
   const killed = /^killed by (\S+)/.exec(status);
-  if (killed) return { signal: signalNumber(killed[1]!) };
+  if (killed) return { signal: signalNumber(asSignalName(killed[1]!)) };
   return null;
 }
 
@@ -133,7 +133,7 @@ export function tiniLineFormat(config: Config, pid: number): LineFormat {
         // Dropped by a rewrite table (none in tini mode today): nothing passed, nothing said.
         if ('rewrittenTo' in fields && fields['rewrittenTo'] === null) return '';
         return (
-          line('DEBUG', `Passing signal: '${strsignal(signalNumber(fields['signal'] as SignalName))}'`) +
+          line('DEBUG', `Passing signal: '${strsignal(signalNumber(asSignalName(String(fields['signal']))))}'`) +
           (mainExited ? '' : line('TRACE', 'No child to reap'))
         );
       }
@@ -266,7 +266,7 @@ export function dumbInitLineFormat(config: Config, env: NodeJS.ProcessEnv, stdin
       case 'ignoring the signal our own TIOCNOTTY caused':
         return '';
       case 'received signal': {
-        const signal = fields['signal'] as SignalName;
+        const signal = asSignalName(String(fields['signal']));
         const received = `Received signal ${signalNumber(signal)}.`;
         if (signal !== 'SIGCHLD') return lines(received, ...forwarding(signal));
         reaping = true;

@@ -27,7 +27,7 @@
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
 import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
-import type { SignalName } from '../signals.js';
+import { isSignalName, type SignalName } from '../signals.js';
 import { getopt } from './getopt.js';
 
 /** The tini release whose behaviour pidone follows, as `--version` reports it. */
@@ -230,7 +230,7 @@ export function parseTiniArgs(
         return true;
       case 'p': {
         const value = event.value ?? '';
-        if (!TINI_PDEATHSIG_NAMES.includes(value)) return fatal(`Not a valid option for -p: ${value}`);
+        if (!isSignalName(value) || !TINI_PDEATHSIG_NAMES.includes(value)) return fatal(`Not a valid option for -p: ${value}`);
         parentDeathSignal = value;
         return true;
       }

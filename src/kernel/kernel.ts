@@ -13,76 +13,9 @@
  *   batches on the event loop, time is the kernel's own (virtual on the simulator).
  */
 import type { SignalName } from '../signals.js';
+import { strerror, type Errno } from './errno.js';
 
-/** An errno, as Node spells it. */
-export type Errno =
-  | 'EPERM'
-  | 'ENOENT'
-  | 'ESRCH'
-  | 'EINTR'
-  | 'EIO'
-  | 'E2BIG'
-  | 'ENOEXEC'
-  | 'EBADF'
-  | 'ECHILD'
-  | 'EAGAIN'
-  | 'ENOMEM'
-  | 'EACCES'
-  | 'EFAULT'
-  | 'EBUSY'
-  | 'EEXIST'
-  | 'ENOTDIR'
-  | 'EISDIR'
-  | 'EINVAL'
-  | 'ENFILE'
-  | 'EMFILE'
-  | 'ENOTTY'
-  | 'ETXTBSY'
-  | 'ENOSPC'
-  | 'EPIPE'
-  | 'ENAMETOOLONG'
-  | 'ENOSYS'
-  | 'ELOOP'
-  | 'ENXIO'
-  | 'EUSERS'
-  | string;
-
-const STRERROR: Record<string, string> = {
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  ESRCH: 'No such process',
-  EINTR: 'Interrupted system call',
-  EIO: 'Input/output error',
-  E2BIG: 'Argument list too long',
-  ENOEXEC: 'Exec format error',
-  EBADF: 'Bad file descriptor',
-  ECHILD: 'No child processes',
-  EAGAIN: 'Resource temporarily unavailable',
-  ENOMEM: 'Cannot allocate memory',
-  EACCES: 'Permission denied',
-  EFAULT: 'Bad address',
-  EBUSY: 'Device or resource busy',
-  EEXIST: 'File exists',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  EINVAL: 'Invalid argument',
-  ENFILE: 'Too many open files in system',
-  EMFILE: 'Too many open files',
-  ENOTTY: 'Inappropriate ioctl for device',
-  ETXTBSY: 'Text file busy',
-  ENOSPC: 'No space left on device',
-  EPIPE: 'Broken pipe',
-  ENAMETOOLONG: 'File name too long',
-  ENOSYS: 'Function not implemented',
-  ELOOP: 'Too many levels of symbolic links',
-  ENXIO: 'No such device or address',
-  EUSERS: 'Too many users',
-};
-
-/** strerror(3) for the errnos pidone meets; the code itself for any other. */
-export function strerror(code: Errno): string {
-  return STRERROR[code] ?? code;
-}
+export { isErrno, strerror, type Errno } from './errno.js';
 
 /**
  * A failed system call, on any kernel. The message reads like Node's own

@@ -18,7 +18,7 @@ import type { Pid } from '../../src/kernel/sim/pid.js';
 import type { PidNamespace } from '../../src/kernel/sim/pid-namespace.js';
 import type { Proc, Thread } from '../../src/kernel/sim/process.js';
 import type { TraceEvent } from '../../src/kernel/sim/trace.js';
-import { signalName, signalNumber } from '../../src/signals.js';
+import { asSignalName, signalName, signalNumber, type SignalName } from '../../src/signals.js';
 import type { RawAnswer, RawHello, RawProc, RawReply, Side } from './protocol.js';
 import { namespacePidMax } from './player.js';
 import { OP } from './script.js';
@@ -35,7 +35,7 @@ interface Pending {
 
 const DONE = 'differential: step done ';
 
-function sig(n: number): string {
+function sig(n: number): SignalName | 'SIG0' {
   return n === 0 ? 'SIG0' : signalName(n);
 }
 
@@ -43,11 +43,11 @@ function sig(n: number): string {
 function statusWord(text: string): number {
   if (text === 'continued') return 0xffff;
   const stopped = /^stopped (\S+)$/.exec(text);
-  if (stopped) return (signalNumber(stopped[1]!) << 8) | 0x7f;
+  if (stopped) return (signalNumber(asSignalName(stopped[1]!)) << 8) | 0x7f;
   const exited = /^exit (\d+)$/.exec(text);
   if (exited) return (Number(exited[1]) & 0xff) << 8;
   const [name, core] = text.split(' ');
-  return signalNumber(name!) | (core === '(core)' ? 0x80 : 0);
+  return signalNumber(asSignalName(name!)) | (core === '(core)' ? 0x80 : 0);
 }
 
 export class SimSide implements Side {
@@ -149,11 +149,11 @@ export class SimSide implements Side {
       case OP.kill:
         return [{ kill: a, signal: sig(b) }];
       case OP.trap:
-        return [{ on: sig(a), do: 'record', ...((b & 1) !== 0 ? { restart: false } : {}), ...((b & 2) !== 0 ? { noCldStop: true } : {}) }];
+        return [{ on: signalName(a), do: 'record', ...((b & 1) !== 0 ? { restart: false } : {}), ...((b & 2) !== 0 ? { noCldStop: true } : {}) }];
       case OP.ignore:
-        return [{ ignore: sig(a) }];
+        return [{ ignore: signalName(a) }];
       case OP.default:
-        return [{ default: sig(a) }];
+        return [{ default: signalName(a) }];
       case OP.wait:
         return [{ wait: a, nohang: (b & 1) !== 0, untraced: (b & 2) !== 0, continued: (b & 4) !== 0 }];
       case OP.waitid:
@@ -181,7 +181,7 @@ export class SimSide implements Side {
       case OP.report:
         return [{ report: `a${actor}` }];
       case OP.pdeathsig:
-        return [{ pdeathsig: sig(a) }];
+        return [{ pdeathsig: signalName(a) }];
       case OP.exec:
         return [{ exec: 'actor' }];
       case OP.nocldwait:
@@ -237,7 +237,7 @@ export class SimSide implements Side {
       if (e.event === 'caught') {
         const t = this.threadByRootTid(e.pid);
         const actor = t ? this.mainActorOf(t.proc) : -1;
-        if (actor >= 0) caught.push({ actor, signo: signalNumber(String(e.details['signal'])) });
+        if (actor >= 0) caught.push({ actor, signo: signalNumber(asSignalName(String(e.details['signal']))) });
         continue;
       }
       for (const [actor, p] of [...this.pending]) {

@@ -20,8 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { DUMB_INIT_TTY_SIGNALS } from '../../src/compat/dumb-init.js';
-import { signalName, SIGRTMAX, SIGRTMIN } from '../../src/signals.js';
+import { JOB_CONTROL_STOP_SIGNALS, signalName, SIGRTMAX, SIGRTMIN } from '../../src/signals.js';
 import { fixture } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, childrenOf, poll, readSignalLog, startPidone, stateOf, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
@@ -62,7 +61,7 @@ const numbers = (names: readonly string[]) => new Set(names.map((n) => constants
 const SETUPS: Record<Compat, ModeSetup> = {
   none: { args: ['--'], env: {}, dropped: new Set(), stopAndResume: new Set() },
   tini: { args: ['--compat', 'tini', '--'], env: {}, dropped: new Set(), stopAndResume: new Set() },
-  'dumb-init': { args: [], env: { PIDONE_COMPAT: 'dumb-init' }, dropped: new Set(), stopAndResume: numbers(DUMB_INIT_TTY_SIGNALS) },
+  'dumb-init': { args: [], env: { PIDONE_COMPAT: 'dumb-init' }, dropped: new Set(), stopAndResume: numbers(JOB_CONTROL_STOP_SIGNALS) },
 };
 
 function countOf(log: readonly number[]): Map<number, number> {

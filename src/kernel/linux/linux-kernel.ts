@@ -3,6 +3,7 @@
  */
 import { accessSync, closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, writeFileSync } from 'node:fs';
 import {
+  isErrno,
   KernelError,
   PID_MAX_LIMIT,
   walkDescendants,
@@ -13,11 +14,13 @@ import {
   type ReceivedSignal,
   type Spawned,
   type SpawnRequest,
+  type Errno,
   type Timer,
   type WaitStatus,
 } from '../kernel.js';
 import { useTerminalSafeWrite } from '../../logger.js';
-import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
+import { caughtSignals } from '../../signal-policy.js';
+import { signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
 /** What the addon's spawn() needs to exec one command (see native/exec-plan.h). */
@@ -33,7 +36,7 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 export interface LinuxKernelOptions {
   /**
-   * The signals to catch (default: every catchable one, signals.ts caughtSignals()).
+   * The signals to catch (default: every catchable one, signal-policy.ts caughtSignals()).
    * Tests that run the kernel inside a test runner catch only what they need.
    */
   readonly signals?: readonly SignalName[];
@@ -53,10 +56,16 @@ export interface LinuxKernelOptions {
 
 function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): KernelError {
   const e = error as Partial<NativeErrnoError>;
-  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+  if (e && typeof e.code === 'string' && isErrno(e.code) && typeof e.syscall === 'string') {
     return new KernelError(e.code, e.syscall, e.pid ?? pid);
   }
   return new KernelError('EINVAL', fallbackSyscall, pid);
+}
+
+/** The errno of a failed node:fs call (EIO if it carries none). */
+function fsErrno(error: unknown): Errno {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && isErrno(code) ? code : 'EIO';
 }
 
 export class LinuxKernel implements Kernel {
@@ -380,7 +389,7 @@ export class LinuxKernel implements Kernel {
     try {
       text = readFileSync(OOM_SCORE_ADJ, 'latin1');
     } catch (error) {
-      throw new KernelError((error as NodeJS.ErrnoException).code ?? 'EIO', 'read(oom_score_adj)');
+      throw new KernelError(fsErrno(error), 'read(oom_score_adj)');
     }
     const value = Number(text.trim());
     if (!Number.isInteger(value)) throw new KernelError('EINVAL', 'read(oom_score_adj)');
@@ -393,7 +402,7 @@ export class LinuxKernel implements Kernel {
       // One write(2) of the whole number: the kernel parses each write on its own.
       writeFileSync(OOM_SCORE_ADJ, String(value));
     } catch (error) {
-      throw new KernelError((error as NodeJS.ErrnoException).code ?? 'EIO', 'write(oom_score_adj)');
+      throw new KernelError(fsErrno(error), 'write(oom_score_adj)');
     }
   }
 }

@@ -4,7 +4,8 @@
  * parseScenario() checks everything before anything runs, and every problem names
  * its path inside the file ("steps[3].signal: unknown signal 'SIGFOO'").
  */
-import { parseSignal, suggestSignal, type SignalName } from '../../signals.js';
+import { suggestSignal } from '../../config-signal-spelling.js';
+import { parseSignal, type SignalName } from '../../signals.js';
 import { STEP_KINDS, type ProgramRef, type Step } from './programs.js';
 
 export type ScenarioEvent =
@@ -86,9 +87,8 @@ function expectRef(v: Json, path: string): string | number {
 }
 
 /** A signal as Linux names it ('SIGTERM', 'SIGRTMIN+1'); 'TERM' and '15' are accepted and normalised. */
-function expectSignal(v: Json, path: string, allowZero = false): SignalName {
+function expectSignal(v: Json, path: string): SignalName {
   const text = expectString(v, path);
-  if (allowZero && text === 'SIG0') return text;
   const signal = parseSignal(text);
   if (signal === null) {
     // Suggest only a near miss that starts like what was written (SIGTREM -> SIGTERM, not SIGFOO -> SIGIO).
@@ -98,6 +98,11 @@ function expectSignal(v: Json, path: string, allowZero = false): SignalName {
     fail(path, `unknown signal '${text}'${near ? ` (did you mean ${hint}?)` : ''}`);
   }
   return signal;
+}
+
+/** A signal for kill(2) or tgkill(2): a signal as expectSignal() takes it, or 'SIG0' (only check the target exists). */
+function expectKillSignal(v: Json, path: string): SignalName | 'SIG0' {
+  return v === 'SIG0' ? v : expectSignal(v, path);
 }
 
 function onlyKeys(o: Record<string, Json>, allowed: readonly string[], path: string): void {
@@ -187,7 +192,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       onlyKeys(o, ['kill', 'signal', 'group'], path);
       return {
         kill: expectRef(o['kill'], p),
-        signal: expectSignal(o['signal'], `${path}.signal`, true),
+        signal: expectKillSignal(o['signal'], `${path}.signal`),
         ...(o['group'] !== undefined ? { group: expectBool(o['group'], `${path}.group`) } : {}),
       };
     case 'setns':
@@ -199,7 +204,7 @@ function parseStep(v: Json, path: string, programs: ReadonlySet<string>): Step {
       onlyKeys(t, ['tgid', 'tid'], p);
       return {
         tgkill: { tgid: expectRef(t['tgid'], `${p}.tgid`), tid: expectInt(t['tid'], `${p}.tid`) },
-        signal: expectSignal(o['signal'], `${path}.signal`, true),
+        signal: expectKillSignal(o['signal'], `${path}.signal`),
       };
     }
     case 'wait':

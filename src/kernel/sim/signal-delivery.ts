@@ -11,7 +11,8 @@
  * not yet a zombie, as on Linux.
  */
 import type { Errno } from '../kernel.js';
-import { defaultAction, signalNumber, type SignalName } from '../../signals.js';
+import { isSignalName, JOB_CONTROL_STOP_SIGNALS, signalNumber, type SignalName } from '../../signals.js';
+import { defaultAction } from './default-actions.js';
 import { eligible, exitGroup, waitSpec } from './exit.js';
 import { isPgrpOrphaned } from './groups.js';
 import type { Disposition, Proc, Thread } from './process.js';
@@ -25,15 +26,14 @@ export interface Sender {
 
 export const KERNEL: Sender = { proc: null, kernel: true };
 
-const STOP_SIGNALS: readonly SignalName[] = ['SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+const STOP_SIGNALS: readonly SignalName[] = ['SIGSTOP', ...JOB_CONTROL_STOP_SIGNALS];
 
-export function isValidSignal(signal: string): boolean {
-  try {
-    signalNumber(signal);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * valid_signal(): kill(2) and friends fail with EINVAL for anything else. Typed callers
+ * cannot pass anything else; the check is for JavaScript callers of the simulator.
+ */
+export function isValidSignal(signal: string): signal is SignalName {
+  return isSignalName(signal);
 }
 
 /** sig_kernel_only(): SIGKILL and SIGSTOP, which no handler or SIG_IGN can intercept. */

@@ -10,7 +10,7 @@
  * - mode 'subreaper': init(1) -> sh (session leader) -> pidone, an ordinary process of
  *   the root namespace in its own process group, as a shell starts a job.
  *
- * pidone catches every signal of signals.ts caughtSignals(); what it receives reaches
+ * pidone catches every signal of signal-policy.ts caughtSignals(); what it receives reaches
  * the onSignal handler as batches (see scheduler.ts for when). Pids passed to and
  * returned by Kernel methods are as pidone sees them; test controls take and return
  * root-namespace pids (or process names).
@@ -29,7 +29,8 @@ import {
   type Timer,
   type WaitStatus,
 } from '../kernel.js';
-import { caughtSignals, type SignalName } from '../../signals.js';
+import { caughtSignals } from '../../signal-policy.js';
+import type { SignalName } from '../../signals.js';
 import type { ClockTimer } from './clock.js';
 import { exitGroup, waitChild } from './exit.js';
 import { copyProcess, execProgram } from './fork.js';
