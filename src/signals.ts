@@ -15,10 +15,10 @@
 import { constants } from 'node:os';
 
 /**
- * The standard signals 1-31 by the name signal(7) gives each (the aliases SIGIOT and
- * SIGPOLL are accepted when parsing and stand for SIGABRT and SIGIO).
+ * The standard signals 1-31 by the name signal(7) gives each, in number order (the
+ * aliases SIGIOT and SIGPOLL are accepted when parsing and stand for SIGABRT and SIGIO).
  */
-const STANDARD_SIGNALS = [
+export const STANDARD_SIGNAL_NAMES = [
   'SIGHUP',
   'SIGINT',
   'SIGQUIT',
@@ -58,7 +58,7 @@ const ALIASES: ReadonlyMap<string, StandardSignalName> = new Map([
   ['SIGPOLL', 'SIGIO'],
 ]);
 
-export type StandardSignalName = (typeof STANDARD_SIGNALS)[number];
+export type StandardSignalName = (typeof STANDARD_SIGNAL_NAMES)[number];
 
 /**
  * The real-time signals as kill -l names them: counted up from SIGRTMIN in the lower
@@ -117,7 +117,7 @@ const BY_NAME = new Map<string, number>();
 /** The one name of every number 1-64: the canonical names, SIG32 and SIG33. */
 const BY_NUMBER = new Map<number, SignalName>();
 
-for (const name of STANDARD_SIGNALS) {
+for (const name of STANDARD_SIGNAL_NAMES) {
   const num = constants.signals[name];
   BY_NAME.set(name, num);
   BY_NUMBER.set(num, name);

@@ -27,7 +27,7 @@
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
 import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
-import { isSignalName, type SignalName } from '../signals.js';
+import { isSignalName, STANDARD_SIGNAL_NAMES, type SignalName } from '../signals.js';
 import { getopt } from './getopt.js';
 
 /** The tini release whose behaviour pidone follows, as `--version` reports it. */
@@ -36,37 +36,11 @@ export const TINI_VERSION = '0.19.0';
 /** tini's exit code for a bad command line. */
 export const TINI_USAGE_EXIT = 1;
 
+/** The standard signals tini's table of -p names leaves out. */
+const NOT_IN_TINIS_TABLE: ReadonlySet<SignalName> = new Set<SignalName>(['SIGSTKFLT', 'SIGIO', 'SIGPWR']);
+
 /** The names tini's -p accepts: exactly these spellings, SIG prefix and capitals included. */
-export const TINI_PDEATHSIG_NAMES: readonly SignalName[] = [
-  'SIGHUP',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGILL',
-  'SIGTRAP',
-  'SIGABRT',
-  'SIGBUS',
-  'SIGFPE',
-  'SIGKILL',
-  'SIGUSR1',
-  'SIGSEGV',
-  'SIGUSR2',
-  'SIGPIPE',
-  'SIGALRM',
-  'SIGTERM',
-  'SIGCHLD',
-  'SIGCONT',
-  'SIGSTOP',
-  'SIGTSTP',
-  'SIGTTIN',
-  'SIGTTOU',
-  'SIGURG',
-  'SIGXCPU',
-  'SIGXFSZ',
-  'SIGVTALRM',
-  'SIGPROF',
-  'SIGWINCH',
-  'SIGSYS',
-];
+export const TINI_PDEATHSIG_NAMES: readonly SignalName[] = STANDARD_SIGNAL_NAMES.filter((name) => !NOT_IN_TINIS_TABLE.has(name));
 
 export interface CompatParseOptions {
   /** argv[0] as the user typed it, for getopt's messages; default the tool's name. */
