@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { helpText, OPTIONS } from '../../src/config.js';
 import { ROOT } from '../helpers/paths.js';
 
-const DOCS = ['usage.md', 'docker.md', 'kubernetes.md', 'systemd.md', 'github-actions.md', 'logging.md'];
+const DOCS = ['usage.md', 'docker.md', 'kubernetes.md', 'systemd.md', 'github-actions.md', 'logging.md', 'architecture.md'];
 const usage = readFileSync(join(ROOT, 'docs', 'usage.md'), 'utf8');
 
 /** The `### Heading` sections of usage.md's "Flags" part, with their text. */
@@ -93,6 +93,17 @@ describe('docs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('every repository path architecture.md names exists, and it points to the test of its import rules', () => {
+    const architecture = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+    const missing: string[] = [];
+    for (const m of architecture.matchAll(/`((?:bench|bin|docs|examples|native|scripts|src|test)\/[\w./-]*)`/g)) {
+      if (!existsSync(join(ROOT, m[1]!))) missing.push(m[1]!);
+    }
+    expect(missing, 'paths in docs/architecture.md that the repository does not have').toEqual([]);
+    // The import rules are the layering test's; the document points to it.
+    expect(architecture).toContain('test/package/layers.test.ts');
   });
 
   it('every repository file a comment in src/, native/, test/, bin/ or scripts/ names exists', () => {
