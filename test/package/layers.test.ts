@@ -20,13 +20,15 @@ interface Import {
   readonly specifier: string;
   /** A file of the repository ("src/kernel/kernel.ts"), or the specifier itself for a builtin or a package. */
   readonly target: string;
+  /** How it loads: erased at compile time (`import type`), at start, or when called (`import()`, `require()`). */
+  readonly loads: 'never' | 'static' | 'dynamic';
 }
 
 /** Every import of one TypeScript file's text. */
 function importsOf(file: string, text: string): Import[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const out: Import[] = [];
-  const add = (literal: ts.Node) => {
+  const add = (literal: ts.Node, loads: Import['loads']) => {
     if (!ts.isStringLiteralLike(literal)) return;
     const specifier = literal.text;
     out.push({
@@ -34,19 +36,52 @@ function importsOf(file: string, text: string): Import[] {
       line: source.getLineAndCharacterOfPosition(literal.getStart(source)).line + 1,
       specifier,
       target: resolveSpecifier(file, specifier),
+      loads,
     });
   };
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) add(node.moduleSpecifier);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
-    else if (ts.isCallExpression(node) && node.arguments.length === 1) {
+    if (ts.isImportDeclaration(node)) add(node.moduleSpecifier, isTypeOnlyImport(node) ? 'never' : 'static');
+    else if (ts.isExportDeclaration(node) && node.moduleSpecifier) add(node.moduleSpecifier, isTypeOnlyExport(node) ? 'never' : 'static');
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      add(node.moduleReference.expression, node.isTypeOnly ? 'never' : 'static');
+    } else if (ts.isCallExpression(node) && node.arguments.length === 1) {
       const callee = node.expression;
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) add(node.arguments[0]!);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
+      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) add(node.arguments[0]!, 'dynamic');
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal, 'never');
     ts.forEachChild(node, visit);
   };
   visit(source);
   return out;
+}
+
+/** `import type`, or an import whose every name is a type: the compiler erases it. */
+function isTypeOnlyImport(node: ts.ImportDeclaration): boolean {
+  const clause = node.importClause;
+  if (clause === undefined) return false; // import './x.js': for its side effects
+  if (clause.isTypeOnly) return true;
+  const bindings = clause.namedBindings;
+  return clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly);
+}
+
+function isTypeOnlyExport(node: ts.ExportDeclaration): boolean {
+  if (node.isTypeOnly) return true;
+  const clause = node.exportClause;
+  return clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly);
+}
+
+/** Every file of src/ that loading `roots` loads, following imports that load at start (and, with `dynamic`, those that load later). */
+function loadedBy(roots: readonly string[], dynamic: boolean): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const i of imports) {
+      if (i.file === file && i.target.startsWith('src/') && (i.loads === 'static' || (dynamic && i.loads === 'dynamic'))) queue.push(i.target);
+    }
+  }
+  return seen;
 }
 
 /** "./kernel/kernel.js" from src/init.ts is src/kernel/kernel.ts: TypeScript imports name the compiled file. */
@@ -132,7 +167,7 @@ const RULES: Rule[] = [
     forbids: (t) => inAny([...POLICY, LINUX, SIM, ...STARTUP, ...CLI])(t),
   },
   {
-    says: 'the shared leaves (signal names, exit statuses, durations, environment bytes, the logger) import no layer above them',
+    says: 'the shared leaves (signal names, exit statuses, durations, environment bytes, the logger) import none of the policy, a kernel implementation, the compat layer or an entry point',
     files: (f) => /^src\/(signal[^/]*|signals\/.*|exit-status|duration|environment|logger)\.ts$/.test(f),
     forbids: (t) => inAny([...POLICY, LINUX, SIM, 'src/compat/', ...STARTUP, ...CLI])(t),
   },
@@ -166,14 +201,19 @@ describe('layers (docs/architecture.md)', () => {
       "// import { no } from './comment.js';",
       "const s = 'import x from \"./string.js\"';",
     ].join('\n');
-    expect(importsOf('src/kernel/example.ts', text).map((i) => `${i.line} ${i.target}`)).toEqual([
-      '1 src/kernel/kernel/kernel.ts',
-      '2 src/signals.ts',
-      '3 src/kernel/sim/index.ts',
-      '4 node:fs',
-      '5 src/kernel/main.ts',
-      '6 pino',
-      '7 yargs',
+    expect(importsOf('src/kernel/example.ts', text).map((i) => `${i.line} ${i.target} ${i.loads}`)).toEqual([
+      '1 src/kernel/kernel/kernel.ts static',
+      '2 src/signals.ts never',
+      '3 src/kernel/sim/index.ts static',
+      '4 node:fs static',
+      '5 src/kernel/main.ts dynamic',
+      '6 pino dynamic',
+      '7 yargs never',
+    ]);
+    expect(importsOf('src/x.ts', "import { type A, type B } from './a.js';\nimport { type C, d } from './b.js';\nexport type { E } from './c.js';").map((i) => i.loads)).toEqual([
+      'never',
+      'static',
+      'never',
     ]);
   });
 
@@ -192,6 +232,19 @@ describe('layers (docs/architecture.md)', () => {
     expect(files.length, 'the rule is about files that exist').toBeGreaterThan(0);
     const broken = imports.filter((i) => rule.files(i.file) && rule.forbids(i.target)).map((i) => `${i.file}:${i.line} imports ${i.specifier}`);
     expect(broken).toEqual([]);
+  });
+
+  it('importing the library loads neither the command line nor the simulator', () => {
+    // What `import ... from 'pidone'` runs: src/index.ts and every module it loads at start.
+    const loaded = loadedBy(['src/index.ts'], false);
+    expect(loaded.size).toBeGreaterThan(3);
+    expect([...loaded].filter((f) => ['src/main.ts', 'src/boot.ts', 'src/sim-cli.ts'].includes(f) || within(f, SIM)).sort()).toEqual([]);
+  });
+
+  it('the command line never loads the simulator, even through the imports it makes later', () => {
+    const loaded = loadedBy(['src/boot.ts'], true);
+    expect(loaded).toContain('src/init.ts');
+    expect([...loaded].filter((f) => within(f, SIM) || f === 'src/index.ts').sort()).toEqual([]);
   });
 
   it('the policy gives no Linux configuration advice and reads no compat mode: LinuxKernel and the compat layer supply those', () => {
