@@ -1,7 +1,8 @@
 /**
- * The user docs that ship with the package stay true to the code: every flag in
- * docs/usage.md under the group `pidone --help` shows it in, every exit code of the
- * README in usage.md, local links resolve, and the systemd example is a valid unit.
+ * The docs stay true to the code: every flag in docs/usage.md under the group
+ * `pidone --help` shows it in, every exit code of the README in usage.md, local links
+ * resolve, the systemd example is a valid unit, every path docs/architecture.md names
+ * exists, and every repository file a comment names exists (reported as file:line).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -118,9 +119,9 @@ describe('docs', () => {
   it('the reference check reads comments only, and catches each kind of name it claims to', () => {
     const dir = mkdtempSync(join(ROOT, 'test', '.refcheck-'));
     try {
-      const ts = join(dir, 'sample.ts');
+      const script = join(dir, 'sample.ts');
       writeFileSync(
-        ts,
+        script,
         [
           '// See docs/usage.md and MISSING.md.', // line 1: one that exists, one that does not
           "const s = 'docs/no-such-doc.md'; /* src/no-such.ts */", // line 2: a string is not a comment
@@ -136,7 +137,7 @@ describe('docs', () => {
       writeFileSync(c, ['#include "exports.h"', 'const char* s = "// docs/not-a-comment.md";', '// native/no-such.cc: gone', '/* NOTES-ELSEWHERE.md */'].join('\n'));
       const sh = join(dir, 'sample');
       writeFileSync(sh, ['#!/bin/sh', 'echo "# docs/not-a-comment.md"', '# scripts/no-such.sh says why', 'exit 0 # docs/gone.md'].join('\n'));
-      const found = [ts, c, sh].flatMap((f) => danglingReferences(f)).map((r) => `${r.file.replace(/^.*\//, '')}:${r.line}: ${r.name}`);
+      const found = [script, c, sh].flatMap((f) => danglingReferences(f)).map((r) => `${r.file.replace(/^.*\//, '')}:${r.line}: ${r.name}`);
       expect(found).toEqual([
         'sample.ts:1: MISSING.md',
         'sample.ts:2: src/no-such.ts',
