@@ -7,7 +7,7 @@ export const BUILD_DIR = join(ROOT, 'test', '.build');
 /** The installed launcher, exactly as users run it. */
 export const PIDONE = join(ROOT, 'bin', 'pidone');
 
-/** A compiled C fixture from test/fixtures/NAME.c. */
+/** A compiled C fixture: the binary built from test/fixtures/, name.c. */
 export function fixture(name: string): string {
   return join(BUILD_DIR, name);
 }

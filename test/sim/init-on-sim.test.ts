@@ -21,9 +21,7 @@ async function runInit(
   const logger = createLogger({ verbosity: 0, format: 'json', pid: sim.self().pid, write: () => {} });
   const errors: string[] = [];
   const init = new Init(sim, parsed.config, logger, { env: [], reportError: (line) => errors.push(line) });
-  const started = Date.now();
   const code = await init.run();
-  expect(Date.now() - started).toBeLessThan(5000);
   return { sim, code, errors };
 }
 
