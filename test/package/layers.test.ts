@@ -136,9 +136,10 @@ const RULES: Rule[] = [
     forbids: (t) => isBuiltin(t) || inAny([LINUX, SIM, 'src/compat/', ...STARTUP, ...CLI])(t),
   },
   {
-    says: 'the Kernel interface (src/kernel/kernel.ts) names signals and nothing else of pidone: no implementation, no policy, no system module',
-    files: (f) => f === 'src/kernel/kernel.ts',
-    forbids: (t) => isBuiltin(t) || isPackage(t) || (t.startsWith('src/') && !t.startsWith('src/signal')),
+    says: 'the Kernel interface (src/kernel/kernel.ts) names signals and errnos (src/kernel/errno.ts) and nothing else of pidone: no implementation, no policy, no system module',
+    files: (f) => f === 'src/kernel/kernel.ts' || f === 'src/kernel/errno.ts',
+    forbids: (t) =>
+      isBuiltin(t) || isPackage(t) || (t.startsWith('src/') && !t.startsWith('src/signal') && t !== 'src/kernel/errno.ts'),
   },
   {
     says: 'the simulator (src/kernel/sim/) models Linux in memory: it imports no other backend, no policy, no configuration, no logger and nothing of the host (the same inputs give the same trace)',
