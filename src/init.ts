@@ -652,8 +652,7 @@ export class Init {
       return;
     }
     this.log.info({ ...counted, grace: formatDuration(this.config.graceMs) }, 'child exited; sending SIGTERM to what remains');
-    if (descendants !== undefined) drain.aliveAtTerm = descendants;
-    this.termRound(drain);
+    this.termRound(drain, descendants);
   }
 
   private startDraining(): Drain {
@@ -665,9 +664,11 @@ export class Init {
    * SIGTERM to every descendant, then the grace period before SIGKILL: the `kill`
    * policy's first round, and abort()'s. SIGCONT goes with it, in the same pass: a
    * stopped process cannot act on SIGTERM until it runs (systemd.kill(5) does the same).
+   * `descendants`: countDescendants() just before, where it can count.
    */
-  private termRound(drain: Drain): void {
+  private termRound(drain: Drain, descendants: number | undefined): void {
     drain.escalation = 'term';
+    if (descendants !== undefined) drain.aliveAtTerm ??= descendants;
     drain.termPass = this.signalDescendants(['SIGTERM', 'SIGCONT'], (signalled) => {
       if (signalled !== null) drain.aliveAtTerm ??= signalled;
     });
@@ -945,7 +946,7 @@ export class Init {
     drain.abortCode = exitCode;
     drain.timer?.cancel();
     drain.timer = null;
-    this.termRound(drain);
+    this.termRound(drain, this.countDescendants());
     this.drainStep();
   }
 
