@@ -655,6 +655,7 @@ export class Init {
     this.termRound(drain, descendants);
   }
 
+  /** Enter `draining`: nothing sent, nothing counted yet. */
   private startDraining(): Drain {
     this.drain = { escalation: 'none', timer: null, termPass: null, aliveAtTerm: null, aliveAtKill: null, abortCode: null, scanToLimit: false };
     return this.drain;
