@@ -5,7 +5,7 @@
  * then the --remap-exit table. Every n counts, glibc's reserved 32 and 33 included
  * (160, 161), as bash, tini and dumb-init report them.
  */
-import type { Errno, WaitStatus } from './kernel/kernel.js';
+import { strerror, type Errno, type WaitStatus } from './kernel/kernel.js';
 import { signalNumber } from './signals.js';
 
 /** Exit codes pidone uses for its own failures (docs/usage.md, "Exit codes"). */
@@ -24,6 +24,22 @@ export function exitCodeOf(status: WaitStatus): number {
 /** A failed execve: 127 when nothing was found to run, 126 for everything else. */
 export function execFailureCode(code: Errno): number {
   return code === 'ENOENT' || code === 'ENOTDIR' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
+}
+
+/** How a command that cannot be executed is reported, and the exit code that goes with it. */
+export interface ExecFailure {
+  readonly exitCode: number;
+  /** The line for stderr, without a newline. */
+  readonly line: string;
+}
+
+/**
+ * pidone's own report of a command it cannot execute: `pidone: cannot run 'X':
+ * <strerror>`, with execFailureCode's exit code. A compat mode brings its tool's
+ * (InitOptions.execFailure; src/compat/index.ts).
+ */
+export function pidoneExecFailure(file: string, code: Errno): ExecFailure {
+  return { exitCode: execFailureCode(code), line: `pidone: cannot run '${file}': ${strerror(code)}` };
 }
 
 /** --remap-exit FROM[:TO]: FROM becomes TO (0 when TO is omitted, like tini's -e). */

@@ -6,15 +6,16 @@
  * a subreaper on Linux, and on the simulated kernel.
  *
  * Phases: `starting` (set-up; any error here is fatal and nothing is left behind),
- * `running` (the main child lives), `draining` (the main child has exited; what
- * remains is waited for or killed per --remaining), `done`. From `running` on, pidone
- * must not bail out: an error is logged and supervision goes on, because PID 1's
- * death takes the whole container with it.
+ * `running` (the main child lives), `draining` (the main child has exited, or abort()
+ * was called; pidone's descendants are waited for or killed per --remaining), `done`.
+ * From `running` on, pidone must not bail out: an error is logged and supervision goes
+ * on, because PID 1's death takes the whole container with it.
  */
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
-import { EXIT_SETUP, execFailureCode, exitCodeOf, remapExitCode } from './exit-status.js';
+import { EXIT_SETUP, exitCodeOf, pidoneExecFailure, remapExitCode, type ExecFailure } from './exit-status.js';
 import { KernelError, PID_MAX_LIMIT, strerror, walkDescendants, type Errno, type Kernel, type ProcView, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
+import type { ProcessIdentity, Spawned, SpawnRequest } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
 import { rewriteSignal } from './signal-policy.js';
 import { isRealTime, JOB_CONTROL_STOP_SIGNALS, type SignalName } from './signals.js';
@@ -30,10 +31,10 @@ export interface InitOptions {
   readonly namespaceInit?: NamespaceInit;
   /**
    * How a command that cannot be executed is reported, and the exit code: compat
-   * modes report as their tool does. Default: `pidone: cannot run 'X': <strerror>`,
-   * 127 when nothing was found, 126 otherwise, like a shell.
+   * modes report as their tool does. Default: pidone's own (pidoneExecFailure in
+   * src/exit-status.ts).
    */
-  readonly execFailure?: (file: string, code: Errno) => { exitCode: number; line: string };
+  readonly execFailure?: (file: string, code: Errno) => ExecFailure;
 }
 
 /** The inner pidone of --pid-ns: its command line and environment. */
@@ -44,8 +45,31 @@ export interface NamespaceInit {
 
 type Phase = 'starting' | 'running' | 'draining' | 'done';
 
-/** How far the `kill` policy has got with what remains. */
+/** How far the shutdown of the descendants has got: nothing sent yet, SIGTERM, SIGKILL. */
 type Escalation = 'none' | 'term' | 'kill';
+
+/**
+ * The shutdown of pidone's descendants, from the main child's exit (or abort()) until
+ * nothing remains: what `draining` means. Null before and once pidone is done.
+ */
+interface Drain {
+  escalation: Escalation;
+  /** 'term': the grace period's timer; 'kill': the next SIGKILL round's. */
+  timer: Timer | null;
+  /** The SIGTERM pass (as a subreaper): if the grace period overtakes it, its count so far is all that was counted. */
+  termPass: Pass | null;
+  /**
+   * How many descendants were alive when SIGTERM went out: as PID 1 counted just before
+   * its kill(-1); as a subreaper how many the SIGTERM pass signalled. Null until counted.
+   */
+  aliveAtTerm: number | null;
+  /** The same when the grace period ended and SIGKILL went out (as a subreaper: the first SIGKILL pass). */
+  aliveAtKill: number | null;
+  /** abort(): the exit code pidone ends with, whatever the child's. Null for the drain after the child's exit. */
+  abortCode: number | null;
+  /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
+  scanToLimit: boolean;
+}
 
 /**
  * pidone's own oom_score_adj (proc(5)): OOM_SCORE_ADJ_MIN, never the OOM killer's
@@ -104,12 +128,20 @@ const BLIND_DETAIL: Readonly<Record<Exclude<ProcView, 'own'>, string>> = {
  */
 const ENDING_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']);
 
+/**
+ * sd_listen_fds(3): LISTEN_PID names the process the passed fds are for. When it names
+ * pidone, the child is the one that will use them (and sets LISTEN_PID to its own pid).
+ */
+function listenFdsAreFor(env: readonly string[], selfPid: number): boolean {
+  const listenPid = env.find((e) => e.startsWith('LISTEN_PID='))?.slice('LISTEN_PID='.length);
+  return listenPid !== undefined && Number(listenPid) === selfPid;
+}
+
 export class SetupError extends Error {
   override readonly name = 'SetupError';
 }
 
 export class Init {
-  private phase: Phase = 'starting';
   private readonly log: Logger;
   private readonly debug: boolean;
   private isNamespaceInit = false;
@@ -118,24 +150,16 @@ export class Init {
   private pidfd: number | null = null;
   private mainStatus: WaitStatus | null = null;
   private exitCode = 0;
-  private escalation: Escalation = 'none';
-  private timer: Timer | null = null;
   private orphansReaped = 0;
-  /**
-   * How many processes remained when the child exited; null until counted (as PID 1
-   * before the SIGTERM, as a subreaper by the SIGTERM pass).
-   */
-  private remainingAtStart: number | null = null;
-  /** How many processes were left for SIGKILL when the grace period ended; null until counted. */
-  private killedAtEscalation: number | null = null;
-  /** The passes over what remains now under way (the shutdown's, and forwarded signals'). */
+  /** Set while draining (see Drain). */
+  private drain: Drain | null = null;
+  /** finish() ran: the exit code is given, and late timers and passes do nothing. */
+  private finished = false;
+  /** The passes over the descendants now under way (the shutdown's, and forwarded signals'). */
   private readonly passes = new Set<Pass>();
-  /** The SIGTERM pass, while under way (as a subreaper). */
-  private termPass: Pass | null = null;
   /** The warning that /proc cannot show the descendants was logged. */
   private warnedBlind = false;
-  /** The last SIGKILL pass found nothing while children remained: the next looks for them with waitid up to PID_MAX_LIMIT. */
-  private scanToLimit = false;
+  /** The warning that a SIGKILL pass missed children was logged. */
   private warnedHidden = false;
   /** The terminal foreground group to give back on exit (docs/decisions.md, "Terminal"). */
   private restoreForeground: { fd: number; pgid: number } | null = null;
@@ -144,8 +168,6 @@ export class Init {
   /** --pdeathsig: the parent died before PR_SET_PDEATHSIG was in place. */
   private missedDeathSignal: SignalName | null = null;
   private resolve: (code: number) => void = () => {};
-  private aborting = false;
-  private abortCode = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -155,6 +177,13 @@ export class Init {
   ) {
     this.log = logger.child({ component: 'init' });
     this.debug = this.log.isLevelEnabled('debug');
+  }
+
+  /** Where the run is (the phases at the top of this file), from the state that decides it. */
+  private get phase(): Phase {
+    if (this.finished) return 'done';
+    if (this.drain !== null) return 'draining';
+    return this.child === null ? 'starting' : 'running';
   }
 
   /** Run the command under this init; resolves with pidone's exit code. */
@@ -173,45 +202,82 @@ export class Init {
 
   // ---- starting -------------------------------------------------------------------
 
-  /** Set up and spawn. Returns an exit code when there is nothing to supervise. */
+  /**
+   * Set up and spawn, one step per line, in the order they must happen. Returns an exit
+   * code when there is nothing to supervise (the command could not be executed).
+   */
   private start(): number | null {
+    const self = this.identify();
+    this.becomeSubreaper();
+    this.armParentDeathSignal();
+    this.receiveSignals();
+    const command = this.commandRequest(self);
+    const spawned = this.spawnChild(command);
+    if ('exitCode' in spawned) return spawned.exitCode;
+    this.child = spawned;
+    this.log.info({ child: spawned.pid, command: this.config.command }, 'started child');
+    // The child inherited pidone's cwd and oom_score_adj at fork; now change pidone's own.
+    this.releaseCwd();
+    this.lowerOomScoreAdj();
+    this.openChildPidfd(spawned);
+    this.replayMissedDeathSignal();
+    // The child may have exited before the signal watch saw its SIGCHLD.
+    this.reapPass();
+    return null;
+  }
+
+  /** Who pidone is: its pid, and whether it is the init of its PID namespace. */
+  private identify(): ProcessIdentity {
     const self = this.kernel.self();
     this.selfPid = self.pid;
     // pid_namespaces(7): the first process in a namespace has pid 1 there and is its init.
     this.isNamespaceInit = self.pid === 1;
-    this.becomeSubreaper();
-    this.armParentDeathSignal();
+    return self;
+  }
 
-    // Every catchable signal is already caught (the Kernel installs its handlers when
-    // it is created); from here on they are delivered to the policy.
+  /**
+   * Every catchable signal is already caught (the Kernel installs its handlers when it
+   * is created); from here on they are delivered to the policy.
+   */
+  private receiveSignals(): void {
     this.kernel.onSignal((batch) => this.guard('signal batch', () => this.onSignals(batch)));
+  }
 
+  /**
+   * What to spawn: the command, the child's environment, the fds it inherits, LISTEN_PID
+   * when the fds are the child's, and the terminal when it is to take it.
+   */
+  private commandRequest(self: ProcessIdentity): SpawnRequest {
     const [file, ...rest] = this.config.command;
     const env = [...this.options.env];
     const inheritFds = this.kernel.inheritedFds();
-    // sd_listen_fds(3): LISTEN_PID names the process the fds are for. When it names
-    // pidone, the child is the one that will use them.
-    const listenPid = env.find((e) => e.startsWith('LISTEN_PID='))?.slice('LISTEN_PID='.length);
-    const passListenFds = listenPid !== undefined && Number(listenPid) === self.pid;
     const terminal = this.prepareTerminal(self);
-    const command = {
+    return {
       file: file!,
       args: [file!, ...rest],
       env,
       setsid: this.config.setsid,
       inheritFds,
-      ...(passListenFds ? { envPidVar: 'LISTEN_PID' } : {}),
+      ...(listenFdsAreFor(env, self.pid) ? { envPidVar: 'LISTEN_PID' } : {}),
       ...(terminal !== undefined ? { foregroundTty: terminal } : {}),
     };
+  }
+
+  /**
+   * Spawn the command, or with --pid-ns the inner pidone that runs it as init of a new
+   * PID namespace. A command that cannot be executed is reported here, and gives the
+   * exit code; any other failure is thrown, to startFailure.
+   */
+  private spawnChild(command: SpawnRequest): Spawned | { readonly exitCode: number } {
     const inner = this.options.namespaceInit;
     try {
-      this.child = inner
+      return inner
         ? this.kernel.spawn({
             file: inner.command[0]!,
             args: inner.command,
             env: inner.env,
             setsid: false,
-            inheritFds,
+            inheritFds: command.inheritFds,
             namespaces: { pid: true, mount: true, user: this.kernel.geteuid() !== 0 },
             namespaceChild: command,
           })
@@ -219,12 +285,7 @@ export class Init {
     } catch (error) {
       this.restoreForeground = null;
       if (error instanceof KernelError && error.syscall === 'execve') {
-        const report = this.options.execFailure?.(file!, error.code) ?? {
-          exitCode: execFailureCode(error.code),
-          line: `pidone: cannot run '${file}': ${strerror(error.code)}`,
-        };
-        this.reportError(report.line);
-        return report.exitCode;
+        return this.reportExecFailure(command.file, error.code);
       }
       if (error instanceof KernelError && inner && /^(clone|mount|userns)/.test(error.syscall)) {
         throw new SetupError(
@@ -236,25 +297,31 @@ export class Init {
       }
       throw error;
     }
-    this.phase = 'running';
-    this.log.info({ child: this.child.pid, command: this.config.command }, 'started child');
-    // The child inherited pidone's cwd and oom_score_adj at fork; now change pidone's own.
-    this.releaseCwd();
-    this.lowerOomScoreAdj();
+  }
+
+  /** One line (the compat mode's own, or pidone's), and the exit code it comes with. */
+  private reportExecFailure(file: string, code: Errno): ExecFailure {
+    const report = (this.options.execFailure ?? pidoneExecFailure)(file, code);
+    this.reportError(report.line);
+    return report;
+  }
+
+  /** A pidfd on the child, so that signalling it alone never hits a recycled pid. */
+  private openChildPidfd(child: Spawned): void {
     try {
-      this.pidfd = this.kernel.pidfdOpen(this.child.pid);
+      this.pidfd = this.kernel.pidfdOpen(child.pid);
     } catch (error) {
       // The child may already be gone (and is then a zombie until reaped: ESRCH
       // cannot happen before the reap, but be safe); fall back to kill(2).
-      this.log.debug({ child: this.child.pid, err: String(error) }, 'pidfd_open failed; signalling by pid');
+      this.log.debug({ child: child.pid, err: String(error) }, 'pidfd_open failed; signalling by pid');
     }
-    if (this.missedDeathSignal !== null) {
-      this.log.info({ signal: this.missedDeathSignal }, 'parent died before --pdeathsig was set; acting as if the signal came');
-      this.onSignal(this.missedDeathSignal);
-    }
-    // The child may have exited before the signal watch saw its SIGCHLD.
-    this.reapPass();
-    return null;
+  }
+
+  /** --pdeathsig: a parent that died before the signal was armed sent nothing; act as if it had. */
+  private replayMissedDeathSignal(): void {
+    if (this.missedDeathSignal === null) return;
+    this.log.info({ signal: this.missedDeathSignal }, 'parent died before --pdeathsig was set; acting as if the signal came');
+    this.onSignal(this.missedDeathSignal);
   }
 
   /**
@@ -440,7 +507,7 @@ export class Init {
       for (let i = 0; i < times; i++) this.onSignal(signal);
     }
     if (sigchld) this.reapPass();
-    else if (this.phase === 'draining') this.drainStep();
+    else this.drainStep();
   }
 
   private onSignal(received: SignalName): void {
@@ -448,14 +515,14 @@ export class Init {
     // Hot paths (every signal, every reap) build their log fields only when debug is on:
     // nothing allocated per event beyond what the work needs (docs/performance.md).
     if (this.debug) this.log.debug({ signal: received, ...(signal !== received ? { rewrittenTo: signal } : {}) }, 'received signal');
-    if (this.phase === 'draining') {
+    if (this.drain !== null) {
       if (signal === null) return;
-      if (this.escalation === 'term' && (signal === 'SIGTERM' || signal === 'SIGINT')) {
+      if (this.drain.escalation === 'term' && (signal === 'SIGTERM' || signal === 'SIGINT')) {
         this.log.info({ signal }, 'second shutdown signal during the grace period: killing what remains now');
         this.escalate();
         return;
       }
-      this.signalRemaining(signal);
+      this.signalDescendants([signal]);
       return;
     }
     if (signal !== null) this.forward(signal);
@@ -514,7 +581,7 @@ export class Init {
     const { statuses, noChildren } = this.kernel.reap();
     for (const status of statuses) this.collected(status);
     if (this.debug) this.log.trace({ noChildren }, 'reap pass');
-    if (this.phase === 'draining') this.drainStep(noChildren);
+    this.drainStep(noChildren);
   }
 
   /**
@@ -541,7 +608,8 @@ export class Init {
 
   private onMainChildExit(status: WaitStatus): void {
     this.mainStatus = status;
-    if (this.aborting) {
+    // abort() began the drain while the child ran: the exit code is abort's.
+    if (this.drain !== null) {
       this.log.info({ child: status.pid, status: describeStatus(status) }, 'child exited');
       return;
     }
@@ -561,78 +629,97 @@ export class Init {
       const signal = rewriteSignal(this.config.rewrite, 'SIGTERM');
       if (signal !== null) this.forward(signal);
     }
-    this.phase = 'draining';
     this.beginDrain();
   }
 
   // ---- what remains ---------------------------------------------------------------
 
+  /** The main child has exited: deal with its descendants per --remaining. */
   private beginDrain(): void {
     const policy = this.config.remaining;
     if (policy === 'leave') {
       this.finish(this.exitCode);
       return;
     }
+    const drain = this.startDraining();
     // Whatever remains is a child of pidone or a descendant of one (orphans come back
     // to pidone), so waitpid's ECHILD says that nothing remains, with or without /proc.
     this.drainStep();
-    if (this.phase !== 'draining') return;
-    const remaining = this.countRemaining();
-    const counted = remaining === undefined ? {} : { remaining };
-    if (remaining !== undefined) this.remainingAtStart = remaining;
+    if (this.drain !== drain) return;
+    const descendants = this.countDescendants();
+    const counted = descendants === undefined ? {} : { descendants };
     if (policy === 'wait') {
       this.log.info(counted, 'child exited; waiting for the processes that remain');
       return;
     }
     this.log.info({ ...counted, grace: formatDuration(this.config.graceMs) }, 'child exited; sending SIGTERM to what remains');
-    this.escalation = 'term';
-    // SIGCONT too: a stopped process cannot act on SIGTERM until it runs.
-    this.termPass = this.signalRemaining(['SIGTERM', 'SIGCONT'], (signalled) => {
-      this.termPass = null;
-      if (signalled !== null) this.remainingAtStart ??= signalled;
-    });
-    if (this.config.graceMs === 0) this.escalate();
-    else this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
+    this.termRound(drain, descendants);
   }
 
+  /** Enter `draining`: nothing sent, nothing counted yet. */
+  private startDraining(): Drain {
+    this.drain = { escalation: 'none', timer: null, termPass: null, aliveAtTerm: null, aliveAtKill: null, abortCode: null, scanToLimit: false };
+    return this.drain;
+  }
+
+  /**
+   * SIGTERM to every descendant, then the grace period before SIGKILL: the `kill`
+   * policy's first round, and abort()'s. SIGCONT goes with it, in the same pass: a
+   * stopped process cannot act on SIGTERM until it runs (systemd.kill(5) does the same).
+   * `descendants`: countDescendants() just before, where it can count.
+   */
+  private termRound(drain: Drain, descendants: number | undefined): void {
+    drain.escalation = 'term';
+    if (descendants !== undefined) drain.aliveAtTerm ??= descendants;
+    drain.termPass = this.signalDescendants(['SIGTERM', 'SIGCONT'], (signalled) => {
+      if (signalled !== null) drain.aliveAtTerm ??= signalled;
+    });
+    if (this.config.graceMs === 0) this.escalate();
+    else drain.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
+  }
+
+  /** The grace period is over (or a second SIGTERM came): SIGKILL rounds until nothing remains. */
   private escalate(): void {
-    if (this.phase !== 'draining' || this.escalation === 'kill') return;
-    this.timer?.cancel();
-    this.timer = null;
-    this.escalation = 'kill';
+    const drain = this.drain;
+    if (drain === null || drain.escalation === 'kill') return;
+    drain.timer?.cancel();
+    drain.timer = null;
+    drain.escalation = 'kill';
     // Overtaken before it was done: what it reached so far is all that was counted.
-    if (this.termPass !== null) this.remainingAtStart ??= this.termPass.signalled;
-    this.termPass = null;
+    if (drain.termPass !== null) drain.aliveAtTerm ??= drain.termPass.signalled;
+    drain.termPass = null;
     // SIGKILL overtakes every pass still under way (the SIGTERM one, forwarded signals).
     this.cancelPasses();
-    const remaining = this.countRemaining();
-    if (remaining !== undefined) this.killedAtEscalation = remaining;
-    this.log.info(remaining === undefined ? {} : { remaining }, 'grace period over: sending SIGKILL to what remains');
+    const descendants = this.countDescendants();
+    if (descendants !== undefined) drain.aliveAtKill = descendants;
+    this.log.info(descendants === undefined ? {} : { descendants }, 'grace period over: sending SIGKILL to what remains');
     this.killRound();
   }
 
   /** One SIGKILL round; repeats on a short timer, once its pass is done, while anything remains. */
   private killRound(): void {
-    this.timer = null;
-    if (this.phase !== 'draining') return;
-    this.signalRemaining(['SIGKILL'], (signalled) => {
-      if (signalled !== null) this.killedAtEscalation ??= signalled;
+    const drain = this.drain;
+    if (drain === null) return;
+    drain.timer = null;
+    this.signalDescendants(['SIGKILL'], (signalled) => {
+      if (signalled !== null) drain.aliveAtKill ??= signalled;
       this.drainStep();
-      if (this.phase !== 'draining') return;
+      if (this.drain !== drain) return;
       // Children remain that the pass did not find (a children file that missed them,
       // pids above a lowered pid_max): the next pass looks for them with waitid everywhere.
-      this.scanToLimit = signalled === 0;
-      if (this.scanToLimit && !this.warnedHidden) {
+      drain.scanToLimit = signalled === 0;
+      if (drain.scanToLimit && !this.warnedHidden) {
         this.warnedHidden = true;
         this.log.warn({ pidMax: PID_MAX_LIMIT }, 'children remain that the last pass did not find: looking for them with waitid up to the largest pid');
       }
-      this.timer = this.kernel.setTimer(KILL_ROUND_MS, () => this.guard('kill round', () => this.killRound()));
+      drain.timer = this.kernel.setTimer(KILL_ROUND_MS, () => this.guard('kill round', () => this.killRound()));
     });
   }
 
   /** After a reap while draining: stop once pidone has no child left. */
   private drainStep(noChildren?: boolean): void {
-    if (this.phase !== 'draining') return;
+    const drain = this.drain;
+    if (drain === null) return;
     let empty = noChildren;
     if (empty === undefined || !empty) {
       const { statuses, noChildren: none } = this.kernel.reap();
@@ -645,46 +732,42 @@ export class Init {
     this.log.info(
       {
         exitCode: this.exitCode,
-        reaped: this.orphansReaped,
-        remainedAtExit: this.remainingAtStart ?? 0,
-        killed: this.killedAtEscalation ?? 0,
-        escalation: this.escalation,
+        orphansReaped: this.orphansReaped,
+        aliveAtTerm: drain.aliveAtTerm ?? 0,
+        aliveAtKill: drain.aliveAtKill ?? 0,
+        escalation: drain.escalation,
       },
       'nothing remains; exiting',
     );
     this.finish(this.exitCode);
   }
 
-  /**
-   * What remains: as PID 1 of its namespace, everything but pidone; otherwise pidone's
-   * descendants, each with the parent it was found under.
-   */
-  private remaining(): Array<{ pid: number; parent: number }> {
+  /** pidone's descendants, each with the parent it was found under. */
+  private descendants(): Array<{ pid: number; parent: number }> {
     return walkDescendants((pid) => this.kernel.listChildren(pid), this.selfPid);
   }
 
   /**
-   * How many processes remain, for the logs, where counting is not the work itself:
+   * How many descendants there are, for the logs, where counting is not the work itself:
    * as PID 1 (which signals with one kill(-1)) with its own /proc. A subreaper counts
    * what its passes signal instead; without its own /proc nothing can count.
    */
-  private countRemaining(): number | undefined {
+  private countDescendants(): number | undefined {
     if (!this.isNamespaceInit || this.kernel.procView() !== 'own') return undefined;
-    return this.remaining().length;
+    return this.descendants().length;
   }
 
   /**
-   * Signal everything that remains. As PID 1 of its own namespace that is kill(-1),
-   * which spares the caller (kill(2)) and needs no /proc. As a subreaper kill(-1)
-   * would hit the whole host, so each descendant is signalled on its own, through a
-   * pidfd checked to still be the process found: a pass (startPass) that works in
-   * slices on the event loop. `onDone` runs when every process found was signalled,
-   * with how many that were (null for kill(-1), which does not count).
+   * Signal every descendant. As PID 1 of its own namespace that is kill(-1), which
+   * spares the caller (kill(2)) and needs no /proc. As a subreaper kill(-1) would hit
+   * the whole host, so each descendant is signalled on its own, through a pidfd checked
+   * to still be the process found: a pass (startPass) that works in slices on the event
+   * loop. `onDone` runs when every process found was signalled, with how many that were
+   * (null for kill(-1), which does not count). Returns the pass while it is under way.
    */
-  private signalRemaining(signals: SignalName | readonly SignalName[], onDone?: (signalled: number | null) => void): Pass | null {
-    const list = typeof signals === 'string' ? [signals] : signals;
+  private signalDescendants(signals: readonly SignalName[], onDone?: (signalled: number | null) => void): Pass | null {
     if (this.isNamespaceInit) {
-      for (const signal of list) {
+      for (const signal of signals) {
         try {
           this.kernel.kill(-1, signal);
         } catch (error) {
@@ -696,7 +779,7 @@ export class Init {
       onDone?.(null);
       return null;
     }
-    return this.startPass(list, onDone);
+    return this.startPass(signals, onDone);
   }
 
   /**
@@ -708,7 +791,7 @@ export class Init {
    * pidone, the subreaper (the SIGKILL rounds repeat until nothing remains).
    */
   private startPass(signals: readonly SignalName[], onDone?: (signalled: number | null) => void): Pass | null {
-    const view = this.scanToLimit ? 'forced' : this.kernel.procView();
+    const view = this.drain?.scanToLimit ? 'forced' : this.kernel.procView();
     const tree = view === 'own';
     if (!tree && view !== 'forced' && !this.warnedBlind) {
       this.warnedBlind = true;
@@ -751,7 +834,7 @@ export class Init {
   /** One slice of a pass; the next runs from the event loop, after whatever is pending. */
   private passSlice(pass: Pass): void {
     pass.timer = null;
-    if (this.phase !== 'draining' || !this.passes.has(pass)) return;
+    if (this.drain === null || !this.passes.has(pass)) return;
     let done: boolean;
     if (pass.mode === 'tree') {
       for (let budget = PASS_SLICE_PROCESSES; budget > 0 && pass.head < pass.queue.length; budget--) {
@@ -857,28 +940,24 @@ export class Init {
    */
   abort(exitCode: number): void {
     if (this.phase === 'done') return;
-    if (this.aborting) {
+    if (this.drain !== null && this.drain.abortCode !== null) {
       this.finish(exitCode);
       return;
     }
-    this.aborting = true;
-    this.abortCode = exitCode;
-    this.timer?.cancel();
-    this.timer = null;
-    this.phase = 'draining';
-    this.escalation = 'term';
-    // One pass, as in beginDrain: SIGCONT too, so a stopped process can act on SIGTERM.
-    this.signalRemaining(['SIGTERM', 'SIGCONT']);
-    this.timer = this.kernel.setTimer(this.config.graceMs, () => this.guard('grace timer', () => this.escalate()));
+    const drain = this.drain ?? this.startDraining();
+    drain.abortCode = exitCode;
+    drain.timer?.cancel();
+    drain.timer = null;
+    this.termRound(drain, this.countDescendants());
     this.drainStep();
   }
 
   private finish(code: number): void {
     if (this.phase === 'done') return;
-    if (this.aborting) code = this.abortCode;
-    this.phase = 'done';
-    this.timer?.cancel();
-    this.timer = null;
+    const drain = this.drain;
+    this.drain = null;
+    this.finished = true;
+    drain?.timer?.cancel();
     if (this.restoreForeground !== null) {
       const { fd, pgid } = this.restoreForeground;
       try {
@@ -892,7 +971,7 @@ export class Init {
     } catch {
       // Already closed.
     }
-    this.resolve(code);
+    this.resolve(drain?.abortCode ?? code);
   }
 
   /**

@@ -12,7 +12,7 @@
  */
 import { ConfigError, type CompatMode, type LogFormat } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
-import { execFailureCode } from '../exit-status.js';
+import { pidoneExecFailure, type ExecFailure } from '../exit-status.js';
 import { strerror, type Errno } from '../kernel/kernel.js';
 import { parseDumbInitArgs } from './dumb-init.js';
 import { parseTiniArgs, type CompatParseOptions } from './tini.js';
@@ -102,32 +102,26 @@ export function printStream(result: ParseResult): 'stdout' | 'stderr' {
   return result.kind === 'print' && (result as { stream?: unknown }).stream === 'stderr' ? 'stderr' : 'stdout';
 }
 
-export interface ExecFailure {
-  readonly exitCode: number;
-  /** The line for stderr, without a newline. */
-  readonly line: string;
-}
+export type { ExecFailure } from '../exit-status.js';
 
 /**
  * What each tool says, and exits with, when the command cannot be executed:
- * - pidone: `pidone: cannot run 'X': <strerror>`, 127 when nothing was found
- *   (ENOENT, ENOTDIR), 126 otherwise, like a shell;
  * - tini: `[FATAL tini (PID)] exec X failed: <strerror>`, 127 for ENOENT, 126 for
  *   EACCES, 1 for anything else (PID is the child's in tini, which reports from the
  *   forked child; pidone reports from itself, so pass the pid to show);
- * - dumb-init: `[dumb-init] X: <strerror>`, exit 2 whatever the error.
+ * - dumb-init: `[dumb-init] X: <strerror>`, exit 2 whatever the error;
+ * - none: pidone's own report (pidoneExecFailure in src/exit-status.ts).
  */
 export function execFailureReport(mode: CompatMode, file: string, errnoCode: Errno, pid: number = process.pid): ExecFailure {
-  const reason = strerror(errnoCode);
   switch (mode) {
     case 'tini':
       return {
         exitCode: errnoCode === 'ENOENT' ? 127 : errnoCode === 'EACCES' ? 126 : 1,
-        line: `[FATAL tini (${pid})] exec ${file} failed: ${reason}`,
+        line: `[FATAL tini (${pid})] exec ${file} failed: ${strerror(errnoCode)}`,
       };
     case 'dumb-init':
-      return { exitCode: 2, line: `[dumb-init] ${file}: ${reason}` };
+      return { exitCode: 2, line: `[dumb-init] ${file}: ${strerror(errnoCode)}` };
     default:
-      return { exitCode: execFailureCode(errnoCode), line: `pidone: cannot run '${file}': ${reason}` };
+      return pidoneExecFailure(file, errnoCode);
   }
 }

@@ -128,7 +128,7 @@ describeWithRunc('pidone as the entrypoint of a runc container (the image layout
     expect(exit.at - t0).toBeLessThan(10_000); // from the container's start; the grace period is 20 s
     const last = c.logs().pop()!;
     expect(last['msg']).toBe('nothing remains; exiting');
-    expect(last['remainedAtExit']).toBe(2);
+    expect(last['aliveAtTerm']).toBe(2);
     expect(last['escalation']).toBe('term'); // SIGTERM was enough: no SIGKILL
   });
 

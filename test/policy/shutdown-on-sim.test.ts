@@ -4,31 +4,8 @@
  * virtual time. The real-kernel versions are in test/linux/shutdown.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/config.js';
-import { Init } from '../../src/init.js';
-import { createLogger } from '../../src/logger.js';
-import { SimKernel, type SimKernelOptions, type Step } from '../../src/kernel/sim/index.js';
-
-async function run(
-  flags: readonly string[],
-  programs: Record<string, Step[]>,
-  options: SimKernelOptions & { before?: (sim: SimKernel, init: Init) => void; initialPpid?: number } = {},
-): Promise<{ sim: SimKernel; code: number; logs: Array<Record<string, unknown>> }> {
-  const parsed = parseArgs([...flags]);
-  if (parsed.kind !== 'run') throw new Error('flags must describe a run');
-  const sim = new SimKernel({ programs, ...options });
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ verbosity: 2, format: 'json', pid: sim.self().pid, write: (l) => logs.push(JSON.parse(l)) });
-  const init = new Init(sim, parsed.config, logger, {
-    env: [],
-    reportError: () => {},
-    // -1: the parent pidone really has (it did not die).
-    ...(options.initialPpid !== undefined ? { initialPpid: options.initialPpid === -1 ? sim.self().ppid : options.initialPpid } : {}),
-  });
-  options.before?.(sim, init);
-  const code = await init.run();
-  return { sim, code, logs };
-}
+import type { SimKernel } from '../../src/kernel/sim/index.js';
+import { runInitOnSim as run } from '../sim/init-harness.js';
 
 const alive = (sim: SimKernel, name: string) => sim.ps().filter((p) => p.name === name);
 
@@ -43,7 +20,10 @@ describe.each(['pid1', 'subreaper'] as const)('shutdown policy on the simulator,
     expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toEqual([]);
     // No grace period spent: the cleaner went as soon as it was asked.
     expect(sim.now()).toBe(100);
-    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ exitCode: 7, remainedAtExit: 1, killed: 0 });
+    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ exitCode: 7, aliveAtTerm: 1, aliveAtKill: 0 });
+    // Counted before the SIGTERM as PID 1; a subreaper counts as its pass signals.
+    const sending = logs.find((l) => l['msg'] === 'child exited; sending SIGTERM to what remains');
+    expect(sending?.['descendants']).toBe(mode === 'pid1' ? 1 : undefined);
   });
 
   it('--remaining kill with a leftover forking every 10 ms: fully killed after the grace period', async () => {
@@ -98,11 +78,13 @@ describe.each(['pid1', 'subreaper'] as const)('shutdown policy on the simulator,
   });
 
   it('an internal error (abort): the child is shut down too, and the code is 125', async () => {
-    const { sim, code } = await run(['--grace', '2s', '--', 'app'], {
+    const { sim, code, logs } = await run(['--grace', '2s', '--', 'app'], {
       app: [{ on: 'SIGTERM', run: [{ note: 'app got SIGTERM' }, { exit: 0 }] }, { pause: true }],
     }, { mode, before: (s, init) => s.at(500, () => init.abort(125)) });
     expect(code).toBe(125);
     expect(sim.trace.find('note', { text: 'app got SIGTERM' })).toHaveLength(1);
+    // The same SIGTERM round as the drain's: the app was alive when it went out, and it was enough.
+    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ exitCode: 0, aliveAtTerm: 1, aliveAtKill: 0, escalation: 'term' });
   });
 });
 
@@ -160,7 +142,7 @@ describe('what remains without a /proc to walk, on the simulator', () => {
     expect(code).toBe(0);
     expect(sim.trace.find('signal', { signal: 'SIGTERM' })).toHaveLength(1000);
     expect(sim.trace.find('signal', { signal: 'SIGKILL' })).toHaveLength(1000);
-    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ remainedAtExit: 1000, killed: 1000 });
+    expect(logs.find((l) => l['msg'] === 'nothing remains; exiting')).toMatchObject({ aliveAtTerm: 1000, aliveAtKill: 1000 });
   });
 });
 
@@ -179,7 +161,7 @@ describe('--pdeathsig on the simulator', () => {
   it('with the parent still there, nothing happens until a signal comes', async () => {
     const { code, logs } = await run(['--pdeathsig', 'TERM', '--', 'app'], { app: [{ sleep: 10 }, { exit: 0 }] }, {
       mode: 'subreaper',
-      initialPpid: -1,
+      initialPpid: 'actual',
     });
     expect(code).toBe(0);
     expect(logs.map((l) => l['msg'])).not.toContain('parent died before --pdeathsig was set; acting as if the signal came');

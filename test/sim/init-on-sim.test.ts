@@ -4,33 +4,16 @@
  * subreaper. Automatic scheduling: virtual time moves by itself, no test sleeps.
  */
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/config.js';
-import { Init } from '../../src/init.js';
-import { createLogger } from '../../src/logger.js';
-import { SimKernel, type SimKernelOptions, type Step } from '../../src/kernel/sim/index.js';
-
-async function runInit(
-  flags: readonly string[],
-  programs: Record<string, Step[]>,
-  options: SimKernelOptions & { before?: (sim: SimKernel) => void } = {},
-): Promise<{ sim: SimKernel; code: number; errors: string[] }> {
-  const parsed = parseArgs([...flags]);
-  if (parsed.kind !== 'run') throw new Error('flags must describe a run');
-  const sim = new SimKernel({ programs, ...options });
-  options.before?.(sim);
-  const logger = createLogger({ verbosity: 0, format: 'json', pid: sim.self().pid, write: () => {} });
-  const errors: string[] = [];
-  const init = new Init(sim, parsed.config, logger, { env: [], reportError: (line) => errors.push(line) });
-  const code = await init.run();
-  return { sim, code, errors };
-}
+import { execFailureReport } from '../../src/compat/index.js';
+import { runInitOnSim } from './init-harness.js';
+import type { SimKernel } from '../../src/kernel/sim/index.js';
 
 const signalsTo = (sim: SimKernel, name: string, signal: string): number[] =>
   sim.trace.find('signal', { signal }).filter((e) => sim.trace.events.some((f) => f.event === 'fork' && f.pid === e.pid && f.details['name'] === name)).map((e) => e.pid);
 
 describe('Init on SimKernel', () => {
   it('reaps 200 double-forked orphans as PID 1 and exits with the child\'s code', async () => {
-    const { sim, code } = await runInit(['--', 'app'], {
+    const { sim, code } = await runInitOnSim(['--', 'app'], {
       app: [{ repeat: 200, steps: [{ doubleFork: 'worker' }] }, { sleep: 1000 }, { exit: 7 }],
       worker: [{ sleep: 500 }, { exit: 0 }],
     });
@@ -44,7 +27,7 @@ describe('Init on SimKernel', () => {
   });
 
   it('forwards SIGTERM to the child\'s whole process group by default: the grandchild gets it once', async () => {
-    const { sim, code } = await runInit(
+    const { sim, code } = await runInitOnSim(
       ['--', 'app'],
       {
         app: [{ on: 'SIGTERM', run: [{ wait: -1 }, { exit: 0 }] }, { fork: 'helper' }, { pause: true }],
@@ -58,7 +41,7 @@ describe('Init on SimKernel', () => {
   });
 
   it('--single-child forwards to the child alone (through its pidfd); the rest is dealt with after it exits', async () => {
-    const { sim, code } = await runInit(
+    const { sim, code } = await runInitOnSim(
       ['--single-child', '--grace', '2s', '--', 'app'],
       {
         app: [{ on: 'SIGTERM', do: 'exit', code: 0 }, { fork: 'helper' }, { pause: true }],
@@ -75,31 +58,56 @@ describe('Init on SimKernel', () => {
   });
 
   it('exit code: the child\'s code, or 128+n when signal n killed it', async () => {
-    expect((await runInit(['--', 'app'], { app: [{ exit: 42 }] })).code).toBe(42);
-    const killed = await runInit(['--', 'app'], { app: [{ pause: true }] }, {
+    expect((await runInitOnSim(['--', 'app'], { app: [{ exit: 42 }] })).code).toBe(42);
+    const killed = await runInitOnSim(['--', 'app'], { app: [{ pause: true }] }, {
       before: (sim) => sim.at(50, () => sim.signal('app', 'SIGKILL')),
     });
     expect(killed.code).toBe(137);
-    const termed = await runInit(['--', 'app'], { app: [{ pause: true }] }, {
+    const termed = await runInitOnSim(['--', 'app'], { app: [{ pause: true }] }, {
       before: (sim) => sim.at(50, () => sim.signal('pidone', 'SIGTERM')),
     });
     expect(termed.code).toBe(143);
   });
 
   it('an unknown command exits 127 with a shell-like message; a non-executable one 126', async () => {
-    const missing = await runInit(['--', 'nope'], {});
+    const missing = await runInitOnSim(['--', 'nope'], {});
     expect(missing.code).toBe(127);
     expect(missing.errors).toEqual(["pidone: cannot run 'nope': No such file or directory"]);
-    const sim = new SimKernel();
-    sim.defineProgram('noexec', { steps: [], execError: 'EACCES' });
-    const parsed = parseArgs(['--', 'noexec']);
-    if (parsed.kind !== 'run') throw new Error('bad flags');
-    const init = new Init(sim, parsed.config, createLogger({ verbosity: 0, format: 'json', pid: 1, write: () => {} }), { env: [], reportError: () => {} });
-    expect(await init.run()).toBe(126);
+    const notExecutable = await runInitOnSim(['--', 'noexec'], { noexec: { steps: [], execError: 'EACCES' } });
+    expect(notExecutable.code).toBe(126);
+    expect(notExecutable.errors).toEqual(["pidone: cannot run 'noexec': Permission denied"]);
+  });
+
+  it('a path through a file (ENOTDIR) counts as not found: 127', async () => {
+    const run = await runInitOnSim(['--', 'notdir'], { notdir: { steps: [], execError: 'ENOTDIR' } });
+    expect(run.code).toBe(127);
+    expect(run.errors).toEqual(["pidone: cannot run 'notdir': Not a directory"]);
+  });
+
+  it('a compat mode reports a command it cannot run in its own words, through InitOptions.execFailure', async () => {
+    const run = await runInitOnSim(['--', 'notdir'], { notdir: { steps: [], execError: 'ENOTDIR' } }, {
+      execFailure: (file, code) => execFailureReport('tini', file, code, 7),
+    });
+    // tini's rule, not pidone's: 1 for what is neither ENOENT nor EACCES.
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual(['[FATAL tini (7)] exec notdir failed: Not a directory']);
+  });
+
+  it("a simulated program's child that cannot exec exits as a shell's would: 127 not found (ENOENT, ENOTDIR), 126 otherwise", async () => {
+    const { sim, code } = await runInitOnSim(['--', 'app'], {
+      app: [{ fork: 'missing' }, { fork: 'notdir' }, { fork: 'noexec' }, { sleep: 10 }, { exit: 0 }],
+      notdir: { steps: [], execError: 'ENOTDIR' },
+      noexec: { steps: [], execError: 'EACCES' },
+    });
+    expect(code).toBe(0);
+    const statusOf = (name: string) => sim.trace.find('exit', { name }).map((e) => e.details['status']);
+    expect(statusOf('missing')).toEqual(['exit 127']);
+    expect(statusOf('notdir')).toEqual(['exit 127']);
+    expect(statusOf('noexec')).toEqual(['exit 126']);
   });
 
   it('--rewrite: SIGTERM is forwarded as SIGINT', async () => {
-    const { sim, code } = await runInit(
+    const { sim, code } = await runInitOnSim(
       ['--rewrite', 'TERM:INT', '--', 'app'],
       { app: [{ on: 'SIGINT', do: 'exit', code: 0 }, { on: 'SIGTERM', do: 'exit', code: 99 }, { pause: true }] },
       { before: (sim) => sim.at(10, () => sim.signal('pidone', 'SIGTERM')) },
@@ -110,7 +118,7 @@ describe('Init on SimKernel', () => {
   });
 
   it('as PID 1, what remains after the child is SIGTERMed, then SIGKILLed after the grace period, on virtual time', async () => {
-    const { sim, code } = await runInit(['--grace', '5s', '--', 'app'], {
+    const { sim, code } = await runInitOnSim(['--grace', '5s', '--', 'app'], {
       app: [{ doubleFork: 'stubborn' }, { sleep: 100 }, { exit: 0 }],
       stubborn: [{ ignore: 'SIGTERM' }, { pause: true }],
     });
@@ -122,7 +130,7 @@ describe('Init on SimKernel', () => {
 
   it('as a subreaper (pid 1000 on a host), orphans come back to pidone and a sentinel outside its subtree is never signalled', async () => {
     let sentinel = 0;
-    const { sim, code } = await runInit(
+    const { sim, code } = await runInitOnSim(
       ['--grace', '1s', '--', 'app'],
       { app: [{ doubleFork: 'daemon' }, { sleep: 300 }, { exit: 3 }], daemon: [{ pause: true }], sentinel: [{ pause: true }] },
       { mode: 'subreaper', hostPid: 1000, before: (s) => (sentinel = s.spawnProcess({ program: 'sentinel' })) },

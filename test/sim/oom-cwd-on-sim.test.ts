@@ -3,27 +3,24 @@
  * to '/', its oom_score_adj as low as it may go; the child keeps what it inherited.
  */
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/config.js';
-import { Init } from '../../src/init.js';
-import { createLogger } from '../../src/logger.js';
-import { SimKernel, type SimKernelOptions } from '../../src/kernel/sim/index.js';
+import type { SimKernel, SimKernelOptions } from '../../src/kernel/sim/index.js';
+import { runInitOnSim } from './init-harness.js';
 
+/** pidone -vv running an app for 100 ms; the cwd and oom_score_adj of both, seen at 50 ms. */
 async function runApp(options: SimKernelOptions, before?: (sim: SimKernel) => void) {
-  const parsed = parseArgs(['-vv', '--', 'app']);
-  if (parsed.kind !== 'run') throw new Error('flags must describe a run');
-  const sim = new SimKernel({ programs: { app: [{ sleep: 100 }, { exit: 0 }] }, ...options });
-  before?.(sim);
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ verbosity: 2, format: 'json', pid: sim.self().pid, write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
-  const init = new Init(sim, parsed.config, logger, { env: [] });
   let app: { cwd: string; adj: number } | null = null;
   let pidone: { cwd: string; adj: number } | null = null;
-  sim.at(50, () => {
-    app = { cwd: sim.cwdOf('app'), adj: sim.oomScoreAdjOf('app') };
-    pidone = { cwd: sim.cwdOf(sim.pidonePid), adj: sim.oomScoreAdjOf(sim.pidonePid) };
+  const { code, logs } = await runInitOnSim(['-vv', '--', 'app'], { app: [{ sleep: 100 }, { exit: 0 }] }, {
+    ...options,
+    before: (sim) => {
+      before?.(sim);
+      sim.at(50, () => {
+        app = { cwd: sim.cwdOf('app'), adj: sim.oomScoreAdjOf('app') };
+        pidone = { cwd: sim.cwdOf(sim.pidonePid), adj: sim.oomScoreAdjOf(sim.pidonePid) };
+      });
+    },
   });
-  const code = await init.run();
-  return { code, app: app!, pidone: pidone!, lines };
+  return { code, app: app!, pidone: pidone!, lines: logs };
 }
 
 describe('pidone after the child started (simulator)', () => {

@@ -6,6 +6,7 @@
  * prints perror() would.
  */
 import type { Errno } from '../kernel.js';
+import { execFailureCode } from '../../exit-status.js';
 import type { SignalName } from '../../signals.js';
 import { exitGroup, exitThread, waitChild, waitidSpec, waitSpec } from './exit.js';
 import { cloneThread, copyProcess, execProgram } from './fork.js';
@@ -188,7 +189,9 @@ function execStep(world: World, thread: Thread, s: Step): void {
         const errno = execProgram(world, child.leader, program, name);
         if (errno !== null) {
           world.record(child, 'exec-failed', { program: typeof fork === 'string' ? fork : name, errno });
-          exitGroup(world, child, { kind: 'exited', code: errno === 'ENOENT' ? 127 : 126 });
+          // The child ends as a shell does after a failed exec (bash(1) "EXIT STATUS"), by
+          // the rule pidone's own exit code follows: 127 when nothing was found, 126 otherwise.
+          exitGroup(world, child, { kind: 'exited', code: execFailureCode(errno) });
         }
       } else {
         world.wake(child.leader);

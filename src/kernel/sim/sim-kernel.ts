@@ -178,7 +178,7 @@ export class SimKernel implements Kernel {
    * namespace), then in the child setsid() or setpgid(0, 0) (and setpgid(child,
    * child) in the parent), reset every disposition to SIG_DFL, execve. The program is
    * found by the file's basename. An exec failure is the real sequence: the child
-   * exits 127 (or 126), the spawner reaps it, and KernelError 'execve' is thrown.
+   * exits 127, the spawner reaps it, and KernelError 'execve' is thrown.
    * Mount and user namespaces have nothing to model here and are accepted as given.
    */
   spawn(req: SpawnRequest): Spawned {
@@ -200,7 +200,9 @@ export class SimKernel implements Kernel {
     this.kick();
     if (errno !== null) {
       w.record(child, 'exec-failed', { program: name, errno });
-      exitGroup(w, child, { kind: 'exited', code: errno === 'ENOENT' ? 127 : 126 });
+      // As LinuxKernel's child does (child_fail in native/exec-plan.cc): 127 whatever
+      // the errno, which goes to the caller in the KernelError.
+      exitGroup(w, child, { kind: 'exited', code: 127 });
       waitChild(w, c, vpid);
       throw new KernelError(errno, 'execve', vpid);
     }
