@@ -160,6 +160,23 @@ for (const mode of MODES) {
   });
 }
 
+describeWithNamespaces('--drain-delay with --pid-ns', () => {
+  it('the delay is counted once: the inner pidone holds the SIGTERM, the outer one passes it on', async () => {
+    const run = start('subreaper', ['-v', '--pid-ns', '--drain-delay', '2s', '--', 'node', serverScript()]);
+    const { pidone } = await started(run);
+    const sent = Date.now();
+    process.kill(pidone, 'SIGTERM');
+    await poll(() => (receipts(run, 'SIGTERM').length > 0 ? true : undefined), 10_000, 'SIGTERM at the server');
+    const after = receipts(run, 'SIGTERM')[0]! - sent;
+    measured.push(`--pid-ns: child got SIGTERM after ${after} ms`);
+    // Held twice it would come after 4 s.
+    expect(after).toBeGreaterThanOrEqual(1900);
+    expect(after).toBeLessThan(3500);
+    expect((await run.exited).code).toBe(0);
+    expect(run.logs().filter((l) => String(l['msg']).startsWith('drain delay: forwarding SIGTERM'))).toHaveLength(1);
+  });
+});
+
 describeWithNamespaces('PIDONE_DRAIN_DELAY that is not a duration', () => {
   it.each([
     ['natively', {}],
