@@ -3,6 +3,7 @@
  * purpose: the common `pidone -- cmd` runs with defaultConfig() and never loads the
  * command-line parser (src/config.ts, which is yargs).
  */
+import { ACCEPTED_DURATION_FORMS, parseDuration } from './duration.js';
 import type { RemapTable } from './exit-status.js';
 import type { RewriteTable } from './signal-policy.js';
 import type { SignalName } from './signals.js';
@@ -44,6 +45,11 @@ export interface Config {
   readonly remaining: RemainingPolicy;
   /** How long `remaining: kill` waits after SIGTERM before SIGKILL. */
   readonly graceMs: number;
+  /**
+   * How long the first SIGTERM is held before it is forwarded, while the child keeps
+   * serving (a load balancer's removal takes that long to spread); 0 forwards at once.
+   */
+  readonly drainDelayMs: number;
   /** Run pidone as its own child: refused unless asked for (a loop spawns forever). */
   readonly allowNested: boolean;
   /** Run in a new PID namespace (and mount namespace with a fresh /proc) as its PID 1. */
@@ -75,6 +81,7 @@ export function defaultConfig(command: readonly string[]): Config {
     logFormat: undefined,
     remaining: 'kill',
     graceMs: 5000,
+    drainDelayMs: 0,
     allowNested: false,
     pidNamespace: false,
     parentDeathSignal: null,
@@ -84,3 +91,27 @@ export function defaultConfig(command: readonly string[]): Config {
   };
 }
 
+/** The variable that sets the drain delay when --drain-delay is absent (and in the compat modes). */
+export const DRAIN_DELAY_VAR = 'PIDONE_DRAIN_DELAY';
+
+/**
+ * A user's value as an error message shows it: control characters escaped so the
+ * message stays one line, and very long values cut.
+ */
+export function shown(value: string): string {
+  const escaped = value.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escaped.length > 80 ? `${escaped.slice(0, 60)}... (${value.length} characters)` : escaped;
+}
+
+/**
+ * The drain delay PIDONE_DRAIN_DELAY asks for, in ms: 0 when it is unset or empty.
+ * Here rather than in src/config.ts because the compat modes read it too, without
+ * loading the command-line parser.
+ */
+export function drainDelayFromEnv(env: NodeJS.ProcessEnv): number {
+  const text = env[DRAIN_DELAY_VAR];
+  if (text === undefined || text === '') return 0;
+  const ms = parseDuration(text);
+  if (ms === null) throw new ConfigError(`pidone: ${DRAIN_DELAY_VAR}: '${shown(text)}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
+  return ms;
+}

@@ -7,7 +7,7 @@
 import yargs from 'yargs';
 import { parseDuration, ACCEPTED_DURATION_FORMS } from './duration.js';
 import type { RemapTable } from './exit-status.js';
-import { ConfigError, type Config } from './config-defaults.js';
+import { ConfigError, DRAIN_DELAY_VAR, drainDelayFromEnv, shown, type Config } from './config-defaults.js';
 import { ACCEPTED_SIGNAL_FORMS, suggestSignal } from './config-signal-spelling.js';
 import type { RewriteTable } from './signal-policy.js';
 import { parseSignal, type SignalName } from './signals.js';
@@ -15,6 +15,7 @@ import { parseSignal, type SignalName } from './signals.js';
 export {
   ConfigError,
   defaultConfig,
+  shown,
   type CompatMode,
   type Config,
   type LogFormat,
@@ -55,6 +56,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'allow-nested', type: 'boolean', group: GROUP_CHILD, describe: 'Allow the command to be pidone itself' },
   { name: 'remaining', type: 'string', group: GROUP_EXIT, valueName: 'kill|wait|leave', describe: 'When the child exits: kill what remains (TERM, grace, KILL), wait for it, or leave it (default kill)' },
   { name: 'grace', type: 'string', group: GROUP_EXIT, valueName: 'DURATION', describe: 'Time between TERM and KILL for what remains: 500ms, 2s, 1m; 0 kills at once (default 5s)' },
+  { name: 'drain-delay', type: 'string', group: GROUP_SIGNALS, valueName: 'DURATION', describe: `Hold the first SIGTERM this long before forwarding it, while the child keeps serving; a second TERM, INT or QUIT forwards at once (default 0; env ${DRAIN_DELAY_VAR})` },
   { name: 'remap-exit', type: 'string', group: GROUP_EXIT, valueName: 'N[:M]', describe: "Exit 0 (or M) instead of the child's exit code N. Repeatable" },
   { name: 'warn-on-reap', type: 'boolean', group: GROUP_LOGS, describe: 'Log every reaped orphan at warn level' },
   { name: 'verbose', alias: 'v', type: 'count', group: GROUP_LOGS, describe: 'More logs: -v info, -vv debug, -vvv trace (default warn)' },
@@ -68,15 +70,6 @@ const HINT = "run 'pidone --help' for the options";
 
 function fail(message: string): never {
   throw new ConfigError(`pidone: ${message}`);
-}
-
-/**
- * A user's value as an error message shows it: control characters escaped so the
- * message stays one line, and very long values cut.
- */
-export function shown(value: string): string {
-  const escaped = value.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return escaped.length > 80 ? `${escaped.slice(0, 60)}... (${value.length} characters)` : escaped;
 }
 
 /**
@@ -170,8 +163,20 @@ function oneOf<T extends string>(flag: string, value: unknown, accepted: readonl
   fail(`${flag}: '${shown(last)}' is not one of ${accepted.join(', ')}`);
 }
 
-/** Parse pidone's arguments (without node and the script). */
-export function parseArgs(argv: readonly string[]): ParseResult {
+/** A duration flag's value in ms, or `fallback` when the flag is absent. */
+function durationFlag(flag: string, value: unknown, fallback: () => number): number {
+  const text = asList(value).pop();
+  if (text === undefined) return fallback();
+  const ms = parseDuration(text);
+  if (ms === null) fail(`${flag}: '${shown(text)}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
+  return ms;
+}
+
+/**
+ * Parse pidone's arguments (without node and the script). `env` is read for what a
+ * flag may also be given by (PIDONE_DRAIN_DELAY), the flag winning.
+ */
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParseResult {
   checkFlags(argv);
   const parsed = yargs([...argv])
     .parserConfiguration({
@@ -198,13 +203,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   if (command.length === 0) fail(`no command given; usage: ${USAGE}`);
   if (command[0] === '') fail('the command is an empty string');
 
-  const graceText = asList(parsed['grace']).pop();
-  let graceMs = 5000;
-  if (graceText !== undefined) {
-    const ms = parseDuration(graceText);
-    if (ms === null) fail(`--grace: '${shown(graceText)}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
-    graceMs = ms;
-  }
+  const graceMs = durationFlag('--grace', parsed['grace'], () => 5000);
+  const drainDelayMs = durationFlag('--drain-delay', parsed['drain-delay'], () => drainDelayFromEnv(env));
 
   const subreaperFlag = asList(parsed['subreaper']).pop();
   const pdeathsig = asList(parsed['pdeathsig']).pop();
@@ -222,6 +222,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       logFormat: oneOf('--log-format', parsed['log-format'], ['json', 'pretty'] as const),
       remaining: oneOf('--remaining', parsed['remaining'], ['kill', 'wait', 'leave'] as const) ?? 'kill',
       graceMs,
+      drainDelayMs,
       allowNested: parsed['allow-nested'] === true,
       pidNamespace: parsed['pid-ns'] === true,
       parentDeathSignal: pdeathsig === undefined ? null : parseSignalOrFail('--pdeathsig', pdeathsig),

@@ -167,6 +167,12 @@ export class Init {
   private swallowHangup = false;
   /** --pdeathsig: the parent died before PR_SET_PDEATHSIG was in place. */
   private missedDeathSignal: SignalName | null = null;
+  /**
+   * --drain-delay: null until the first SIGTERM; then that SIGTERM, held while the child
+   * keeps serving (as what it will be forwarded as, after --rewrite); 'over' once it
+   * was forwarded (a later SIGTERM is forwarded at once).
+   */
+  private drainDelay: { timer: Timer; since: number; signal: SignalName } | 'over' | null = null;
   private resolve: (code: number) => void = () => {};
 
   constructor(
@@ -525,6 +531,12 @@ export class Init {
       this.signalDescendants([signal]);
       return;
     }
+    if (this.heldSigterm() !== null) {
+      if (this.interruptDrainDelay(received)) return;
+    } else if (this.drainDelay === null && received === 'SIGTERM' && signal !== null && this.config.drainDelayMs > 0 && this.phase === 'running') {
+      this.beginDrainDelay(signal);
+      return;
+    }
     if (signal !== null) this.forward(signal);
     if (this.config.stopWithChild && JOB_CONTROL_STOP_SIGNALS.includes(received)) {
       // dumb-init's job control: the terminal stop applies to the init too (even when
@@ -537,6 +549,74 @@ export class Init {
         this.log.debug({ err: String(error) }, 'could not stop pidone');
       }
     }
+  }
+
+  // ---- drain delay ----------------------------------------------------------------
+
+  /*
+   * An orchestrator sends SIGTERM as it starts taking the container out of its load
+   * balancers, and that change takes seconds to reach every one of them: a server that
+   * stops accepting at once drops the requests still sent its way. --drain-delay holds
+   * the first SIGTERM that long, the child serving meanwhile. Whatever asks for the
+   * end with more insistence (a second SIGTERM, or SIGINT or SIGQUIT, which a person at
+   * a terminal sends) ends the wait at once; every other signal passes as usual.
+   */
+
+  /** The SIGTERM the drain delay holds now, or null. */
+  private heldSigterm(): { timer: Timer; since: number; signal: SignalName } | null {
+    return this.drainDelay === 'over' ? null : this.drainDelay;
+  }
+
+  private beginDrainDelay(signal: SignalName): void {
+    const ms = this.config.drainDelayMs;
+    this.drainDelay = {
+      signal,
+      since: this.kernel.now(),
+      timer: this.kernel.setTimer(ms, () => this.guard('drain delay', () => this.endDrainDelay('timer'))),
+    };
+    this.log.info(
+      { signal: 'SIGTERM', ...(signal !== 'SIGTERM' ? { rewrittenTo: signal } : {}), delay: formatDuration(ms), child: this.child?.pid },
+      `drain delay: forwarding SIGTERM to the child in ${formatDuration(ms)}; a second SIGTERM, or SIGINT or SIGQUIT, forwards it at once`,
+    );
+  }
+
+  /**
+   * A signal during the drain delay. A second SIGTERM forwards the held one at once
+   * (and is that one: the child sees a single SIGTERM, its graceful shutdown, not a
+   * second that many servers read as "quit now"); SIGINT and SIGQUIT forward the held
+   * SIGTERM and then themselves. True when the signal needs no forwarding of its own.
+   */
+  private interruptDrainDelay(received: SignalName): boolean {
+    if (received !== 'SIGTERM' && received !== 'SIGINT' && received !== 'SIGQUIT') return false;
+    this.endDrainDelay(received);
+    return received === 'SIGTERM';
+  }
+
+  /** Forward the held SIGTERM: its delay is over, or `by` cut it short. */
+  private endDrainDelay(by: 'timer' | SignalName): void {
+    const held = this.heldSigterm();
+    if (held === null) return;
+    this.drainDelay = 'over';
+    held.timer.cancel();
+    const heldFor = formatDuration(Math.round(this.kernel.now() - held.since));
+    if (by === 'timer') this.log.info({ signal: held.signal, heldFor }, 'drain delay over: forwarding SIGTERM');
+    else this.log.info({ signal: held.signal, by, heldFor }, `${by} during the drain delay: forwarding SIGTERM now`);
+    this.forward(held.signal);
+  }
+
+  /**
+   * The main child exited while its SIGTERM was held: the delay ends and the drain
+   * begins. What is left of the child's group still gets the SIGTERM it was owed,
+   * unless the drain is about to send it one anyway (--remaining kill signals all that
+   * remains; dumb-init's mode signals the group), which would make it a second.
+   */
+  private cancelDrainDelayOnExit(): void {
+    const held = this.heldSigterm();
+    if (held === null) return;
+    this.drainDelay = 'over';
+    held.timer.cancel();
+    this.log.info({ signal: held.signal }, 'the child exited during the drain delay: the delay ends');
+    if (this.config.remaining !== 'kill' && !this.config.termGroupOnExit) this.forward(held.signal);
   }
 
   /** Forward to the child's process group, or to the child alone with --single-child. */
@@ -623,6 +703,7 @@ export class Init {
       this.pidfd = null;
     }
     this.log.info({ child: status.pid, status: describeStatus(status), exitCode: this.exitCode }, 'child exited');
+    this.cancelDrainDelayOnExit();
     // dumb-init sends one SIGTERM (through its rewrite table) to what is left of the
     // child's group, then exits.
     if (this.config.termGroupOnExit) {
@@ -944,6 +1025,9 @@ export class Init {
       this.finish(exitCode);
       return;
     }
+    // The abort's own SIGTERM goes to everything at once: nothing is held any longer.
+    this.heldSigterm()?.timer.cancel();
+    this.drainDelay = 'over';
     const drain = this.drain ?? this.startDraining();
     drain.abortCode = exitCode;
     drain.timer?.cancel();

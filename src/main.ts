@@ -76,6 +76,8 @@ export function fastPathCommand(
 ): string[] | null {
   if (self === undefined || basename(self) !== 'pidone') return null;
   if (env['PIDONE_COMPAT'] !== undefined && env['PIDONE_COMPAT'] !== 'none') return null;
+  // PIDONE_DRAIN_DELAY changes the configuration, and the parser checks its value.
+  if (env['PIDONE_DRAIN_DELAY'] !== undefined && env['PIDONE_DRAIN_DELAY'] !== '') return null;
   const command = argv[0] === '--' ? argv.slice(1) : [...argv];
   const first = command[0];
   if (first === undefined || first === '') return null;
@@ -198,6 +200,8 @@ export function pidNamespaceOuter(
       remaining: 'kill',
       rewrite: new Map(),
       remapExit: new Map(),
+      // The inner pidone holds the first SIGTERM; the outer one passes it on at once.
+      drainDelayMs: 0,
     },
     namespaceInit: {
       command: [launcher, ...options, ...config.command],
