@@ -4,6 +4,7 @@
 import { accessSync, closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, writeFileSync } from 'node:fs';
 import {
   KernelError,
+  NamespaceRefusedError,
   PID_MAX_LIMIT,
   walkDescendants,
   type Kernel,
@@ -51,12 +52,43 @@ export interface LinuxKernelOptions {
   readonly preforked?: string;
 }
 
-function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): KernelError {
-  const e = error as Partial<NativeErrnoError>;
+/**
+ * The addon's errno Error (errors.cc sets code and syscall) as a KernelError. Anything
+ * else (a TypeError for a wrong argument, a bug) is rethrown as it is: dressed as an
+ * errno it would read as a system failure.
+ */
+function toKernelError(error: unknown, pid?: number): KernelError {
+  const e = error as Partial<NativeErrnoError> | null;
   if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
     return new KernelError(e.code, e.syscall, e.pid ?? pid);
   }
-  return new KernelError('EINVAL', fallbackSyscall, pid);
+  throw error;
+}
+
+/**
+ * A failed spawn as the Kernel interface reports it: a failure while setting up new
+ * namespaces (the addon marks those stages, native/exec-plan.h kStages) is a
+ * NamespaceRefusedError with what to check on Linux.
+ */
+function toSpawnError(error: unknown, req: SpawnRequest): KernelError {
+  const failure = toKernelError(error);
+  if (!(error as Partial<NativeErrnoError>).namespaceSetup) return failure;
+  return new NamespaceRefusedError(
+    failure.code,
+    failure.syscall,
+    req.namespaces?.user
+      ? 'user namespaces may be disabled (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)'
+      : 'the container or seccomp profile may forbid it',
+  );
+}
+
+/**
+ * Signals 32 .. SIGRTMIN-1 belong to glibc (nptl(7)); where the addon cannot take them
+ * over (native/signals.cc, install_reserved), catching them fails, as it would for any
+ * program, and they are left to glibc.
+ */
+function isGlibcReserved(signo: number, sigrtmin: number): boolean {
+  return signo >= 32 && signo < sigrtmin;
 }
 
 export class LinuxKernel implements Kernel {
@@ -70,10 +102,13 @@ export class LinuxKernel implements Kernel {
   ) {
     const signals = options.signals ?? caughtSignals();
     // sigaction(2) fails only for a signal that cannot be caught (EINVAL), and none of
-    // those is asked for; a runtime that reserves more (a sanitizer, another libc) would
-    // make pidone blind to those signals, and a sent one would take its default action
-    // on the init. Better to say so at start than to find out in production.
-    const failed = addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // those is asked for, glibc's own two aside (isGlibcReserved); a runtime that
+    // reserves more (a sanitizer, another libc) would make pidone blind to those
+    // signals, and a sent one would take its default action on the init. Better to say
+    // so at start than to find out in production.
+    const failed = addon
+      .installSignalHandlers(signals.map((s) => signalNumber(s)))
+      .filter((signo) => !isGlibcReserved(signo, addon.SIGRTMIN));
     // pidone's own writes (logs, errors, --help) must not turn the SIGTTOU it catches
     // into a loop: see useTerminalSafeWrite.
     useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
@@ -116,7 +151,7 @@ export class LinuxKernel implements Kernel {
       });
       return { pid, pgid: pid };
     } catch (error) {
-      throw toKernelError(error, 'fork');
+      throw toSpawnError(error, req);
     }
   }
 
@@ -150,7 +185,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.kill(target, signal === 'SIG0' ? 0 : signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'kill', target);
+      throw toKernelError(error, target);
     }
   }
 
@@ -159,7 +194,7 @@ export class LinuxKernel implements Kernel {
     try {
       raw = this.addon.reap();
     } catch (error) {
-      throw toKernelError(error, 'waitpid');
+      throw toKernelError(error);
     }
     // These processes are reaped already: each status must reach the policy, so nothing
     // here may throw (signalName() names every signal number, glibc's 32 and 33 too).
@@ -190,7 +225,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.setChildSubreaper(on ? 1 : 0);
     } catch (error) {
-      throw toKernelError(error, 'prctl(PR_SET_CHILD_SUBREAPER)');
+      throw toKernelError(error);
     }
   }
 
@@ -202,7 +237,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.setParentDeathSignal(signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'prctl(PR_SET_PDEATHSIG)');
+      throw toKernelError(error);
     }
   }
 
@@ -210,7 +245,7 @@ export class LinuxKernel implements Kernel {
     try {
       return this.addon.pidfdOpen(pid);
     } catch (error) {
-      throw toKernelError(error, 'pidfd_open', pid);
+      throw toKernelError(error, pid);
     }
   }
 
@@ -218,7 +253,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.pidfdSendSignal(pidfd, signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'pidfd_send_signal');
+      throw toKernelError(error);
     }
   }
 
@@ -226,7 +261,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.close(pidfd);
     } catch (error) {
-      throw toKernelError(error, 'close');
+      throw toKernelError(error);
     }
   }
 
@@ -238,7 +273,7 @@ export class LinuxKernel implements Kernel {
     try {
       return this.addon.tcgetpgrp(fd);
     } catch (error) {
-      throw toKernelError(error, 'tcgetpgrp');
+      throw toKernelError(error);
     }
   }
 
@@ -246,7 +281,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.tcsetpgrp(fd, pgid);
     } catch (error) {
-      throw toKernelError(error, 'tcsetpgrp', pgid);
+      throw toKernelError(error, pgid);
     }
   }
 
@@ -254,7 +289,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.tiocnotty(fd);
     } catch (error) {
-      throw toKernelError(error, 'ioctl(TIOCNOTTY)');
+      throw toKernelError(error);
     }
   }
 
@@ -371,7 +406,7 @@ export class LinuxKernel implements Kernel {
     try {
       process.chdir(path);
     } catch (error) {
-      throw toKernelError(error, 'chdir');
+      throw toKernelError(error);
     }
   }
 
