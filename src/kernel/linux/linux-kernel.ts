@@ -18,7 +18,7 @@ import {
   type WaitStatus,
 } from '../kernel.js';
 import { useTerminalSafeWrite } from '../../logger.js';
-import { caughtSignals, signalName, signalNumber, type SignalName } from '../../signals.js';
+import { caughtSignals, GLIBC_RESERVED, signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
 /** What the addon's spawn() needs to exec one command (see native/exec-plan.h). */
@@ -82,15 +82,6 @@ function toSpawnError(error: unknown, req: SpawnRequest): KernelError {
   );
 }
 
-/**
- * Signals 32 .. SIGRTMIN-1 belong to glibc (nptl(7)); where the addon cannot take them
- * over (native/signals.cc, install_reserved), catching them fails, as it would for any
- * program, and they are left to glibc.
- */
-function isGlibcReserved(signo: number, sigrtmin: number): boolean {
-  return signo >= 32 && signo < sigrtmin;
-}
-
 export class LinuxKernel implements Kernel {
   readonly name = 'linux';
   private readonly launcherFds: number[] | null;
@@ -102,13 +93,15 @@ export class LinuxKernel implements Kernel {
   ) {
     const signals = options.signals ?? caughtSignals();
     // sigaction(2) fails only for a signal that cannot be caught (EINVAL), and none of
-    // those is asked for, glibc's own two aside (isGlibcReserved); a runtime that
+    // those is asked for. glibc's own two (GLIBC_RESERVED) are the exception: where
+    // the addon cannot take them over (native/signals.cc, install_reserved) they stay
+    // glibc's, as in any other program. A runtime that
     // reserves more (a sanitizer, another libc) would make pidone blind to those
     // signals, and a sent one would take its default action on the init. Better to say
     // so at start than to find out in production.
     const failed = addon
       .installSignalHandlers(signals.map((s) => signalNumber(s)))
-      .filter((signo) => !isGlibcReserved(signo, addon.SIGRTMIN));
+      .filter((signo) => !GLIBC_RESERVED.includes(signo));
     // pidone's own writes (logs, errors, --help) must not turn the SIGTTOU it catches
     // into a loop: see useTerminalSafeWrite.
     useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
