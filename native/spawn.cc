@@ -201,8 +201,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 Napi::Value AdoptPreforked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "adoptPreforked(goFd: number, adoptFd: number)";
-  Fd go(arg_int(info, 0, usage));
-  Fd adopt(arg_int(info, 1, usage));
+  int go_fd = arg_int(info, 0, usage);
+  int adopt_fd = arg_int(info, 1, usage);
+  // Ours from here on, whatever happens: the pre-forked child sees EOF on "go" if we fail.
+  Fd go(go_fd);
+  Fd adopt(adopt_fd);
   pid_t pid = 0;
   if (read_full(adopt.get(), &pid, sizeof pid) != static_cast<ssize_t>(sizeof pid)) throw_errno(env, ECHILD, "adopt");
   // EPIPE here means the child already failed; its ChildFailure is in the pipe.
