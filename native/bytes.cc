@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exports.h"
+#include "fd.h"
 
 extern char** environ;
 
@@ -55,16 +56,14 @@ __attribute__((constructor)) void capture_argv(int argc, char** argv, char** /* 
 
 std::string cmdline_from_proc() {
   std::string data;
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return data;
+  Fd fd(open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+  if (!fd.is_open()) return data;
   char buffer[65536];
   for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = read_full(fd.get(), buffer, sizeof buffer);
     if (n <= 0) break;
     data.append(buffer, static_cast<size_t>(n));
   }
-  close(fd);
   return data;
 }
 

@@ -21,7 +21,7 @@ const char* errno_name(int err) {
 
 }  // namespace
 
-void throw_errno(Napi::Env env, int err, const char* syscall, int pid) {
+Napi::Error errno_error(Napi::Env env, int err, const char* syscall, int pid) {
   const char* code = errno_name(err);
   std::string message = std::string(code) + ": " + strerror(err) + ", " + syscall;
   Napi::Error error = Napi::Error::New(env, message);
@@ -29,8 +29,10 @@ void throw_errno(Napi::Env env, int err, const char* syscall, int pid) {
   error.Set("errno", Napi::Number::New(env, err));
   error.Set("syscall", Napi::String::New(env, syscall));
   if (pid != 0) error.Set("pid", Napi::Number::New(env, pid));
-  throw error;
+  return error;
 }
+
+void throw_errno(Napi::Env env, int err, const char* syscall, int pid) { throw errno_error(env, err, syscall, pid); }
 
 void check_args(const Napi::CallbackInfo& info, size_t count, const char* usage) {
   if (info.Length() < count) {

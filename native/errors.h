@@ -5,7 +5,9 @@
 
 namespace pidone {
 
-// Throws (as a C++ exception Napi::Error) an Error for `err` raised by `syscall`.
+// An Error for `err` raised by `syscall`, for a caller that adds fields of its own.
+Napi::Error errno_error(Napi::Env env, int err, const char* syscall, int pid = 0);
+// Throws (as a C++ exception Napi::Error) errno_error(env, err, syscall, pid).
 [[noreturn]] void throw_errno(Napi::Env env, int err, const char* syscall, int pid = 0);
 
 // Argument checks: "Usage: <usage>" when the JS side passed the wrong shape.

@@ -77,10 +77,7 @@ void cloexec_all_except(const std::vector<int>& keep) {
 
 long g_child_nofile_soft = -1;
 
-const char* stage_syscall(int stage) {
-  static const char* const names[] = {"execve", "setsid", "setpgid", "mount(MS_PRIVATE)", "mount(proc)", "userns", "fork"};
-  return stage >= 0 && stage <= kForkInNamespace ? names[stage] : "spawn";
-}
+const StageInfo* stage_info(int stage) { return stage >= 0 && stage < kStageCount ? &kStages[stage] : nullptr; }
 
 ExecPlan ExecPlan::from_js(Napi::Env env, Napi::Value candidates, Napi::Value argv, Napi::Value envp,
                            Napi::Object options) {

@@ -8,21 +8,51 @@
 
 namespace pidone {
 
-// What a child writes to its error pipe when it cannot become the command.
-struct ChildFailure {
-  int err;
-  int stage;
-};
-enum Stage {
+// The steps of a spawn that can fail, each with the system call named in the error
+// and whether it belongs to the set-up of new namespaces (a refusal there is the
+// kernel's or the container's policy, not the command's fault).
+enum Stage : int {
   kExec = 0,
   kSetsid,
   kSetpgid,
   kMountPrivate,
   kMountProc,
   kUserNsSync,
-  kForkInNamespace,
+  kFork,   // fork(2) of the child, or of the first child inside a new PID namespace
+  kClone,  // clone(2) with namespace flags, in the parent
+  kStageCount,
 };
-const char* stage_syscall(int stage);
+struct StageInfo {
+  Stage stage;
+  const char* syscall;
+  bool namespace_setup;
+};
+inline constexpr StageInfo kStages[] = {
+    {kExec, "execve", false},
+    {kSetsid, "setsid", false},
+    {kSetpgid, "setpgid", false},
+    {kMountPrivate, "mount(MS_PRIVATE)", true},
+    {kMountProc, "mount(proc)", true},
+    {kUserNsSync, "userns", true},
+    {kFork, "fork", false},
+    {kClone, "clone", true},
+};
+constexpr bool stages_in_enum_order() {
+  for (int i = 0; i < kStageCount; i++) {
+    if (kStages[i].stage != i) return false;
+  }
+  return true;
+}
+static_assert(sizeof kStages / sizeof kStages[0] == kStageCount, "kStages needs one entry per Stage");
+static_assert(stages_in_enum_order(), "kStages must list the stages in enum order");
+
+// What a child writes to its error pipe when it cannot become the command.
+struct ChildFailure {
+  int err;
+  int stage;
+};
+// The entry for a stage number read from a child; null for a number that is none.
+const StageInfo* stage_info(int stage);
 
 struct ExecPlan {
   std::vector<std::string> candidates;  // paths to try with execve, in order

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "exec-plan.h"
+#include "fd.h"
 
 namespace pidone {
 
@@ -33,12 +34,8 @@ void enter_namespaces(int clone_flags, int userns_sync_fd, int err_fd) {
   if (clone_flags & CLONE_NEWPID) tie_to_parent(err_fd);
   if (clone_flags & CLONE_NEWUSER) {
     char byte;
-    ssize_t n;
-    do {
-      n = read(userns_sync_fd, &byte, 1);
-    } while (n < 0 && errno == EINTR);
     // EOF without a byte: the parent could not write the maps.
-    if (n != 1) child_fail(err_fd, EPERM, kUserNsSync);
+    if (read_full(userns_sync_fd, &byte, 1) != 1) child_fail(err_fd, EPERM, kUserNsSync);
     close(userns_sync_fd);
   }
   if (clone_flags & CLONE_NEWNS) {
@@ -56,11 +53,10 @@ namespace {
 
 bool write_proc_file(pid_t pid, const char* name, const std::string& text) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = write(fd, text.data(), text.size());
-  close(fd);
-  return n == static_cast<ssize_t>(text.size());
+  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.is_open()) return false;
+  // One write(2): the kernel parses each write to these files on its own (user_namespaces(7)).
+  return write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
 }  // namespace

@@ -18,49 +18,148 @@
 #include "errors.h"
 #include "exec-plan.h"
 #include "exports.h"
+#include "fd.h"
 #include "namespaces.h"
 
 namespace pidone {
 namespace {
 
-// The pipes between a namespace's init and its pre-forked first child (see Spawn).
-struct PreforkPipes {
-  int go[2] = {-1, -1};     // init -> child: one byte means "exec now"
-  int adopt[2] = {-1, -1};  // child -> init: its pid, then a ChildFailure or EOF on exec
+// The spawn(candidates, argv, envp, options) call, decoded.
+struct SpawnRequest {
+  ExecPlan plan;
+  int clone_flags = 0;
+  // options.namespaceChild: the command the new namespace's init forks before it execs.
+  std::unique_ptr<ExecPlan> prefork;
 };
 
-void close_fd(int& fd) {
-  if (fd >= 0) close(fd);
-  fd = -1;
+// Every pipe of one spawn, each end closed with this object unless handed over: an
+// error while opening the next one closes those opened before.
+struct SpawnPipes {
+  Pipe failure;  // child -> parent: a ChildFailure, or EOF once exec closed it (O_CLOEXEC)
+  Pipe userns;   // parent -> child: one byte once the uid/gid maps are written (CLONE_NEWUSER)
+  Pipe go;       // namespace init -> pre-forked child: one byte means "exec now"
+  Pipe adopt;    // pre-forked child -> namespace init: its pid, then a ChildFailure or EOF on exec
+};
+
+// The Error for a failure at `stage` (a ChildFailure's, or the parent's own fork or
+// clone). Stages of namespace set-up say so (namespaceSetup: true): LinuxKernel turns
+// those into a NamespaceRefusedError.
+[[noreturn]] void throw_stage_error(Napi::Env env, int err, int stage) {
+  const StageInfo* info = stage_info(stage);
+  Napi::Error error = errno_error(env, err, info != nullptr ? info->syscall : "spawn");
+  if (info != nullptr && info->namespace_setup) error.Set("namespaceSetup", Napi::Boolean::New(env, true));
+  throw error;
 }
 
-// Read a ChildFailure from `fd`: true if one arrived, false on EOF (exec succeeded).
-bool read_failure(int fd, ChildFailure* failure) {
-  ssize_t n;
-  do {
-    n = read(fd, failure, sizeof *failure);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof *failure);
+// Wait until the child at the other end of `failure_fd` exec'd (EOF: the pipe was
+// close-on-exec) or reported why it could not (a ChildFailure). In that case the child
+// is reaped here and its failure thrown.
+void await_exec(Napi::Env env, int failure_fd, pid_t pid) {
+  ChildFailure failure = {};
+  if (read_full(failure_fd, &failure, sizeof failure) != static_cast<ssize_t>(sizeof failure)) return;
+  reap_failed_child(pid);
+  throw_stage_error(env, failure.err, failure.stage);
+}
+
+SpawnRequest decode_request(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "spawn(candidates: string[], argv: string[], envp: string[], options: object)";
+  check_args(info, 4, usage);
+  if (!info[3].IsObject()) throw Napi::TypeError::New(env, std::string("Usage: ") + usage);
+  Napi::Object options = info[3].As<Napi::Object>();
+  Napi::Value clone_value = options.Get("cloneFlags");
+  SpawnRequest req{ExecPlan::from_js(env, info[0], info[1], info[2], options),
+                   clone_value.IsNumber() ? clone_value.As<Napi::Number>().Int32Value() : 0, nullptr};
+  Napi::Value ns_child = options.Get("namespaceChild");
+  if (req.clone_flags != 0 && ns_child.IsObject()) {
+    Napi::Object c = ns_child.As<Napi::Object>();
+    if (!c.Get("options").IsObject()) throw Napi::TypeError::New(env, "spawn: namespaceChild.options must be an object");
+    req.prefork.reset(new ExecPlan(
+        ExecPlan::from_js(env, c.Get("candidates"), c.Get("argv"), c.Get("envp"), c.Get("options").As<Napi::Object>())));
+  }
+  return req;
+}
+
+void open_pipe(Napi::Env env, Pipe& pipe) {
+  int err = pipe.open(O_CLOEXEC);
+  if (err != 0) throw_errno(env, err, "pipe2");
+}
+
+// Opens the pipes the request needs and finalizes its plans (nothing allocates after).
+void open_pipes(Napi::Env env, SpawnRequest& req, SpawnPipes& pipes) {
+  if (req.prefork) {
+    open_pipe(env, pipes.go);
+    open_pipe(env, pipes.adopt);
+    // The init keeps its ends across exec and learns their numbers from the environment.
+    req.plan.keep(pipes.go.write.get());
+    req.plan.keep(pipes.adopt.read.get());
+    req.plan.add_env("PIDONE_PREFORKED=" + std::to_string(pipes.go.write.get()) + ":" +
+                     std::to_string(pipes.adopt.read.get()));
+    req.prefork->finalize();
+  }
+  req.plan.finalize();
+  open_pipe(env, pipes.failure);
+  if (req.clone_flags & CLONE_NEWUSER) open_pipe(env, pipes.userns);
 }
 
 // The pre-forked first child of a new PID namespace (pid 2 there): it prepares itself
 // as the command, tells the init its pid, and waits for the init (pidone, after it
 // has exec'd Node and installed its signal handlers) to say "go".
-[[noreturn]] void run_prefork_child(ExecPlan& plan, PreforkPipes& pipes) {
-  close_fd(pipes.go[1]);
-  close_fd(pipes.adopt[0]);
+[[noreturn]] void run_prefork_child(ExecPlan& plan, SpawnPipes& pipes) {
+  pipes.go.write.reset();
+  pipes.adopt.read.reset();
+  int adopt = pipes.adopt.write.get();
   pid_t self = getpid();
-  ssize_t ignored = write(pipes.adopt[1], &self, sizeof self);
+  ssize_t ignored = write(adopt, &self, sizeof self);
   (void)ignored;
-  prepare_child(plan, pipes.adopt[1]);
+  prepare_child(plan, adopt);
   char byte;
-  ssize_t n;
-  do {
-    n = read(pipes.go[0], &byte, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(127);  // the init died before adopting us
-  close_fd(pipes.go[0]);
-  exec_child(plan, pipes.adopt[1]);
+  if (read_full(pipes.go.read.get(), &byte, 1) != 1) _exit(127);  // the init died before adopting us
+  pipes.go.read.reset();
+  exec_child(plan, adopt);
+}
+
+// The child of fork/clone, until it is the command (or a namespace's init that forks
+// the command first). Async-signal-safe calls only.
+[[noreturn]] void run_child(SpawnRequest& req, SpawnPipes& pipes) {
+  pipes.failure.read.reset();
+  pipes.userns.write.reset();
+  int failure_fd = pipes.failure.write.get();
+  if (req.clone_flags != 0) enter_namespaces(req.clone_flags, pipes.userns.read.get(), failure_fd);
+  if (req.prefork) {
+    // This process is single-threaded now, so a plain fork is safe.
+    pid_t first = fork();
+    if (first == 0) run_prefork_child(*req.prefork, pipes);
+    if (first < 0) child_fail(failure_fd, errno, kFork);
+    pipes.go.read.reset();
+    pipes.adopt.write.reset();
+  }
+  prepare_child(req.plan, failure_fd);
+  exec_child(req.plan, failure_fd);
+}
+
+// fork(2), or clone(2) with namespace flags, with every signal blocked across it: the
+// child must not run pidone's handlers (they would write to pidone's self-pipe) before
+// it has reset them. Returns the pid, or -1 with errno set.
+pid_t fork_child(SpawnRequest& req, SpawnPipes& pipes) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  // With namespace flags, clone(2) with no new stack behaves as fork(2) does, in new
+  // namespaces: the child is PID 1 of the new PID namespace.
+  pid_t pid = req.clone_flags == 0 ? fork()
+                                   : static_cast<pid_t>(syscall(SYS_clone, req.clone_flags | SIGCHLD, nullptr,
+                                                                nullptr, nullptr, nullptr));
+  if (pid == 0) run_child(req, pipes);
+  int fork_errno = errno;
+  if (pid > 0 && !req.plan.setsid) {
+    // Also from the parent, so the group exists whichever of the two runs first
+    // (setpgid(2); EACCES once the child has exec'd means it already did it itself).
+    setpgid(pid, pid);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = fork_errno;
+  return pid;
 }
 
 // Spawn(candidates, argv, envp, options) -> pid
@@ -72,104 +171,27 @@ bool read_failure(int fd, ChildFailure* failure) {
 // over through PIDONE_PREFORKED="<go fd>:<adopt fd>" (see AdoptPreforked).
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "spawn(candidates: string[], argv: string[], envp: string[], options: object)";
-  check_args(info, 4, usage);
-  if (!info[3].IsObject()) throw Napi::TypeError::New(env, std::string("Usage: ") + usage);
-  Napi::Object options = info[3].As<Napi::Object>();
-  ExecPlan plan = ExecPlan::from_js(env, info[0], info[1], info[2], options);
-  Napi::Value clone_value = options.Get("cloneFlags");
-  int clone_flags = clone_value.IsNumber() ? clone_value.As<Napi::Number>().Int32Value() : 0;
+  SpawnRequest req = decode_request(info);
+  SpawnPipes pipes;
+  open_pipes(env, req, pipes);
 
-  std::unique_ptr<ExecPlan> prefork;
-  PreforkPipes pipes;
-  Napi::Value ns_child = options.Get("namespaceChild");
-  if (clone_flags != 0 && ns_child.IsObject()) {
-    Napi::Object c = ns_child.As<Napi::Object>();
-    if (!c.Get("options").IsObject()) throw Napi::TypeError::New(env, "spawn: namespaceChild.options must be an object");
-    prefork.reset(new ExecPlan(
-        ExecPlan::from_js(env, c.Get("candidates"), c.Get("argv"), c.Get("envp"), c.Get("options").As<Napi::Object>())));
-    if (pipe2(pipes.go, O_CLOEXEC) != 0 || pipe2(pipes.adopt, O_CLOEXEC) != 0) {
-      int err = errno;
-      close_fd(pipes.go[0]);
-      close_fd(pipes.go[1]);
-      throw_errno(env, err, "pipe2");
-    }
-    // The init keeps its ends across exec and learns their numbers from the environment.
-    plan.keep(pipes.go[1]);
-    plan.keep(pipes.adopt[0]);
-    plan.add_env("PIDONE_PREFORKED=" + std::to_string(pipes.go[1]) + ":" + std::to_string(pipes.adopt[0]));
-    prefork->finalize();
-  }
-  plan.finalize();
-
-  int err_pipe[2];
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) throw_errno(env, errno, "pipe2");
-  int sync_pipe[2] = {-1, -1};
-  if ((clone_flags & CLONE_NEWUSER) && pipe2(sync_pipe, O_CLOEXEC) != 0) {
-    int err = errno;
-    close(err_pipe[0]);
-    close(err_pipe[1]);
-    throw_errno(env, err, "pipe2");
-  }
-
-  // Block every signal across fork: the child must not run pidone's handlers (they
-  // would write to pidone's self-pipe) before it has reset them.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  // With namespace flags, clone(2) with no new stack behaves as fork(2) does, in new
-  // namespaces: the child is PID 1 of the new PID namespace.
-  pid_t pid = clone_flags == 0
-                  ? fork()
-                  : static_cast<pid_t>(syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  if (pid == 0) {
-    close(err_pipe[0]);
-    close_fd(sync_pipe[1]);
-    if (clone_flags != 0) enter_namespaces(clone_flags, sync_pipe[0], err_pipe[1]);
-    if (prefork) {
-      // This process is single-threaded now, so a plain fork is safe.
-      pid_t first = fork();
-      if (first == 0) run_prefork_child(*prefork, pipes);
-      if (first < 0) child_fail(err_pipe[1], errno, kForkInNamespace);
-      close_fd(pipes.go[0]);
-      close_fd(pipes.adopt[1]);
-    }
-    prepare_child(plan, err_pipe[1]);
-    exec_child(plan, err_pipe[1]);
-  }
+  pid_t pid = fork_child(req, pipes);
   int fork_errno = errno;
-  if (pid > 0 && !plan.setsid) {
-    // Also from the parent, so the group exists whichever of the two runs first
-    // (setpgid(2); EACCES once the child has exec'd means it already did it itself).
-    setpgid(pid, pid);
+  // The parent's copies of the child's ends: the failure pipe reads EOF only once
+  // every write end is closed, and the pre-forked child must see EOF on "go" when the
+  // namespace's init dies.
+  pipes.failure.write.reset();
+  pipes.go.reset();
+  pipes.adopt.reset();
+  pipes.userns.read.reset();
+  if (pipes.userns.write.is_open() && pid > 0 && write_id_maps(pid)) {
+    ssize_t ignored = write(pipes.userns.write.get(), "g", 1);
+    (void)ignored;
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  close(err_pipe[1]);
-  for (int* fd : {&pipes.go[0], &pipes.go[1], &pipes.adopt[0], &pipes.adopt[1]}) close_fd(*fd);
-  if (sync_pipe[0] >= 0) {
-    close_fd(sync_pipe[0]);
-    if (pid > 0 && write_id_maps(pid)) {
-      ssize_t ignored = write(sync_pipe[1], "g", 1);
-      (void)ignored;
-    }
-    close_fd(sync_pipe[1]);
-  }
-  if (pid < 0) {
-    close(err_pipe[0]);
-    throw_errno(env, fork_errno, clone_flags == 0 ? "fork" : "clone");
-  }
+  pipes.userns.write.reset();
+  if (pid < 0) throw_stage_error(env, fork_errno, req.clone_flags == 0 ? kFork : kClone);
 
-  ChildFailure failure = {};
-  bool failed = read_failure(err_pipe[0], &failure);
-  close(err_pipe[0]);
-  if (failed) {
-    // The child never ran the command: collect it here so it is not mistaken for the
-    // command's own exit.
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    throw_errno(env, failure.err, stage_syscall(failure.stage));
-  }
+  await_exec(env, pipes.failure.read.get(), pid);
   return Napi::Number::New(env, pid);
 }
 
@@ -179,31 +201,18 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 Napi::Value AdoptPreforked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* usage = "adoptPreforked(goFd: number, adoptFd: number)";
-  int go = arg_int(info, 0, usage);
-  int adopt = arg_int(info, 1, usage);
+  int go_fd = arg_int(info, 0, usage);
+  int adopt_fd = arg_int(info, 1, usage);
+  // Ours from here on, whatever happens: the pre-forked child sees EOF on "go" if we fail.
+  Fd go(go_fd);
+  Fd adopt(adopt_fd);
   pid_t pid = 0;
-  ssize_t n;
-  do {
-    n = read(adopt, &pid, sizeof pid);
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof pid)) {
-    close(go);
-    close(adopt);
-    throw_errno(env, ECHILD, "adopt");
-  }
+  if (read_full(adopt.get(), &pid, sizeof pid) != static_cast<ssize_t>(sizeof pid)) throw_errno(env, ECHILD, "adopt");
   // EPIPE here means the child already failed; its ChildFailure is in the pipe.
-  ssize_t ignored = write(go, "g", 1);
+  ssize_t ignored = write(go.get(), "g", 1);
   (void)ignored;
-  close(go);
-  ChildFailure failure = {};
-  bool failed = read_failure(adopt, &failure);
-  close(adopt);
-  if (failed) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    throw_errno(env, failure.err, stage_syscall(failure.stage));
-  }
+  go.reset();
+  await_exec(env, adopt.get(), pid);
   return Napi::Number::New(env, pid);
 }
 

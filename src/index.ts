@@ -161,6 +161,7 @@ export type { CompatMode, Config, LogFormat, ParseResult, RemainingPolicy } from
 export { Init, SetupError, type InitOptions } from './init.js';
 export {
   KernelError,
+  NamespaceRefusedError,
   strerror,
   type Errno,
   type Kernel,

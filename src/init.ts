@@ -14,7 +14,7 @@
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { EXIT_SETUP, exitCodeOf, pidoneExecFailure, remapExitCode, type ExecFailure } from './exit-status.js';
-import { KernelError, PID_MAX_LIMIT, strerror, walkDescendants, type Errno, type Kernel, type ProcView, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
+import { KernelError, NamespaceRefusedError, PID_MAX_LIMIT, strerror, walkDescendants, type Errno, type Kernel, type ProcView, type ReceivedSignal, type Timer, type WaitStatus } from './kernel/kernel.js';
 import type { ProcessIdentity, Spawned, SpawnRequest } from './kernel/kernel.js';
 import type { Logger } from './logger.js';
 import { rewriteSignal } from './signal-policy.js';
@@ -293,12 +293,9 @@ export class Init {
       if (error instanceof KernelError && error.syscall === 'execve') {
         return this.reportExecFailure(command.file, error.code);
       }
-      if (error instanceof KernelError && inner && /^(clone|mount|userns)/.test(error.syscall)) {
+      if (error instanceof NamespaceRefusedError) {
         throw new SetupError(
-          `pidone: --pid-ns: the kernel refused a new PID namespace (${error.syscall}: ${strerror(error.code)}); ` +
-            (this.kernel.geteuid() === 0
-              ? 'the container or seccomp profile may forbid it'
-              : 'user namespaces may be disabled (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)'),
+          `pidone: --pid-ns: the kernel refused a new PID namespace (${error.syscall}: ${strerror(error.code)}); ${error.hint}`,
         );
       }
       throw error;

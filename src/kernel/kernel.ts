@@ -22,13 +22,32 @@ export { isErrno, strerror, type Errno } from './errno.js';
  * ("ESRCH: No such process, kill -42").
  */
 export class KernelError extends Error {
-  override readonly name = 'KernelError';
+  override readonly name: string = 'KernelError';
   constructor(
     readonly code: Errno,
     readonly syscall: string,
     readonly pid?: number,
   ) {
     super(`${code}: ${strerror(code)}, ${syscall}${pid === undefined ? '' : ` ${pid}`}`);
+  }
+}
+
+/**
+ * spawn() with `namespaces` failed while creating or entering the new namespaces
+ * (clone(2), the mounts of a private /proc, the user namespace's id maps): the
+ * kernel, the container or a seccomp profile refused them, the command never ran.
+ * `hint` is one clause, from the kernel that knows its platform, on what may forbid
+ * it and what to check ("user namespaces may be disabled (sysctl ...)"); the policy
+ * prints it without knowing what it says.
+ */
+export class NamespaceRefusedError extends KernelError {
+  override readonly name: string = 'NamespaceRefusedError';
+  constructor(
+    code: Errno,
+    syscall: string,
+    readonly hint: string,
+  ) {
+    super(code, syscall);
   }
 }
 
@@ -166,6 +185,7 @@ export interface Kernel {
    * fork + exec. Returns once the child has exec'd: the child's group exists when
    * this returns. An exec failure throws KernelError with syscall 'execve' and the
    * errno (ENOENT, EACCES, ENOEXEC, ...); a fork failure, syscall 'fork' (EAGAIN).
+   * With `namespaces`, a refusal of the new namespaces throws NamespaceRefusedError.
    */
   spawn(req: SpawnRequest): Spawned;
 

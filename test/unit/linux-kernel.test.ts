@@ -1,10 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executableCandidates, parseLauncherFds } from '../../src/kernel/linux/linux-kernel.js';
+import { KernelError, NamespaceRefusedError, type SpawnRequest } from '../../src/kernel/kernel.js';
+import type { NativeAddon } from '../../src/kernel/linux/addon.js';
+import { executableCandidates, LinuxKernel, parseLauncherFds } from '../../src/kernel/linux/linux-kernel.js';
 import { candidatePaths, loadAddon, NativeLoadError } from '../../src/kernel/linux/loader.js';
 import { childEnvironment } from '../../src/environment.js';
+import { signalName } from '../../src/signals.js';
 
 describe('execvp candidates', () => {
   it('uses the path as given when it has a slash', () => {
@@ -99,3 +102,133 @@ describe('the start-up fast path', () => {
     expect(fastPathCommand(['--', 'sleep'], { PIDONE_COMPAT: 'none' }, self)).toEqual(['sleep']);
   });
 });
+
+/**
+ * A stand-in for the addon with only what the LinuxKernel constructor and the calls
+ * under test use; `overrides` replace single functions.
+ */
+function fakeAddon(overrides: Partial<NativeAddon>): NativeAddon {
+  const base: Partial<NativeAddon> = {
+    SIGRTMIN: 34,
+    SIGRTMAX: 64,
+    CLONE_NEWPID: 0x20000000,
+    CLONE_NEWNS: 0x00020000,
+    CLONE_NEWUSER: 0x10000000,
+    installSignalHandlers: () => [],
+    writeWithSigttouBlocked: (fd, text) => {
+      writeSync(fd, text);
+    },
+    ids: () => [process.pid, process.ppid, process.pid, process.pid],
+  };
+  return { ...base, ...overrides } as NativeAddon;
+}
+
+/** The error the addon throws for a failed system call (native/errors.cc errno_error). */
+function errnoError(code: string, errno: number, syscall: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(`${code}: ${syscall}`), { code, errno, syscall, ...extra });
+}
+
+const request: SpawnRequest = { file: '/bin/true', args: ['/bin/true'], env: [], setsid: false, inheritFds: [] };
+
+describe('LinuxKernel signal handlers', () => {
+  it('refuses to start when a signal cannot be caught, naming it', () => {
+    const addon = fakeAddon({ installSignalHandlers: (signos) => signos.filter((s) => s === 15 || s === 10) });
+    expect(() => new LinuxKernel(addon, { signals: ['SIGTERM', 'SIGUSR1', 'SIGHUP'] })).toThrow(
+      /cannot catch SIGUSR1, SIGTERM \(sigaction refused\)|cannot catch SIGTERM, SIGUSR1 \(sigaction refused\)/,
+    );
+  });
+
+  it("accepts that glibc's reserved signals (32 and 33) cannot be caught, and nothing else", () => {
+    const asked: number[][] = [];
+    const addon = fakeAddon({
+      installSignalHandlers: (signos) => {
+        asked.push(signos);
+        return signos.filter((s) => s === 32 || s === 33);
+      },
+    });
+    expect(() => new LinuxKernel(addon, { signals: ['SIGTERM', signalName(32), signalName(33)] })).not.toThrow();
+    expect(asked).toEqual([[15, 32, 33]]);
+    // 34 is SIGRTMIN for this addon: an ordinary real-time signal, which must be caught.
+    const strict = fakeAddon({ installSignalHandlers: (signos) => signos.filter((s) => s === 34) });
+    expect(() => new LinuxKernel(strict, { signals: ['SIGRTMIN'] })).toThrow(/cannot catch SIGRTMIN/);
+  });
+});
+
+describe('LinuxKernel errors', () => {
+  it('turns an errno error from the addon into a KernelError with its syscall and pid', () => {
+    const addon = fakeAddon({
+      kill: () => {
+        throw errnoError('ESRCH', 3, 'kill');
+      },
+    });
+    const error = captureError(() => new LinuxKernel(addon, { signals: [] }).kill(4242, 'SIGTERM'));
+    expect(error).toBeInstanceOf(KernelError);
+    expect(error).toMatchObject({ code: 'ESRCH', syscall: 'kill', pid: 4242 });
+  });
+
+  it('rethrows what is not an errno error (a TypeError from the addon is a bug, not EINVAL)', () => {
+    const bug = new TypeError('Usage: kill(target: number, signo: number)');
+    const addon = fakeAddon({
+      kill: () => {
+        throw bug;
+      },
+      spawn: () => {
+        throw bug;
+      },
+    });
+    const kernel = new LinuxKernel(addon, { signals: [] });
+    expect(captureError(() => kernel.kill(4242, 'SIGTERM'))).toBe(bug);
+    expect(captureError(() => kernel.spawn(request))).toBe(bug);
+  });
+
+  it('rethrows a TypeError from the real addon as it is', () => {
+    const kernel = new LinuxKernel(loadAddon(), { signals: [] });
+    try {
+      // An empty argv: the addon's argument check throws a TypeError before any fork.
+      const error = captureError(() => kernel.spawn({ ...request, args: [] }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).not.toBeInstanceOf(KernelError);
+      expect((error as Error).message).toContain('argv must not be empty');
+    } finally {
+      kernel.close();
+      kernel.restoreSignals();
+    }
+  });
+
+  it('reports a namespace set-up failure as NamespaceRefusedError with the Linux hint for who asked', () => {
+    const addon = fakeAddon({
+      spawn: () => {
+        throw errnoError('ENOSPC', 28, 'clone', { namespaceSetup: true });
+      },
+    });
+    const kernel = new LinuxKernel(addon, { signals: [] });
+    const asRoot = captureError(() => kernel.spawn({ ...request, namespaces: { pid: true, mount: true, user: false } }));
+    expect(asRoot).toBeInstanceOf(NamespaceRefusedError);
+    expect(asRoot).toMatchObject({ code: 'ENOSPC', syscall: 'clone', hint: 'the container or seccomp profile may forbid it' });
+    const unprivileged = captureError(() => kernel.spawn({ ...request, namespaces: { pid: true, mount: true, user: true } }));
+    expect((unprivileged as NamespaceRefusedError).hint).toMatch(/sysctl user\.max_user_namespaces/);
+  });
+
+  it('keeps any other spawn failure a plain KernelError (an exec failure is not a namespace refusal)', () => {
+    const addon = fakeAddon({
+      spawn: () => {
+        throw errnoError('ENOENT', 2, 'execve');
+      },
+    });
+    const error = captureError(() =>
+      new LinuxKernel(addon, { signals: [] }).spawn({ ...request, namespaces: { pid: true, mount: true, user: false } }),
+    );
+    expect(error).toBeInstanceOf(KernelError);
+    expect(error).not.toBeInstanceOf(NamespaceRefusedError);
+    expect(error).toMatchObject({ code: 'ENOENT', syscall: 'execve' });
+  });
+});
+
+function captureError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw, got none');
+}

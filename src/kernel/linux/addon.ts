@@ -26,6 +26,8 @@ export interface NativeErrnoError extends Error {
   errno: number;
   syscall: string;
   pid?: number;
+  /** Set when the failing stage was part of setting up new namespaces (native/exec-plan.h kStages). */
+  namespaceSetup?: boolean;
 }
 
 export interface NativeAddon {

@@ -5,6 +5,7 @@ import { accessSync, closeSync, openSync, readdirSync, readFileSync, readlinkSyn
 import {
   isErrno,
   KernelError,
+  NamespaceRefusedError,
   PID_MAX_LIMIT,
   walkDescendants,
   type Kernel,
@@ -20,7 +21,7 @@ import {
 } from '../kernel.js';
 import { useTerminalSafeWrite } from '../../logger.js';
 import { caughtSignals } from '../../signal-policy.js';
-import { signalName, signalNumber, type SignalName } from '../../signals.js';
+import { GLIBC_RESERVED, signalName, signalNumber, type SignalName } from '../../signals.js';
 import type { NativeAddon, NativeErrnoError, SpawnOptions } from './addon.js';
 
 /** What the addon's spawn() needs to exec one command (see native/exec-plan.h). */
@@ -54,12 +55,34 @@ export interface LinuxKernelOptions {
   readonly preforked?: string;
 }
 
-function toKernelError(error: unknown, fallbackSyscall: string, pid?: number): KernelError {
-  const e = error as Partial<NativeErrnoError>;
+/**
+ * The addon's errno Error (errors.cc sets code and syscall) as a KernelError. Anything
+ * else (a TypeError for a wrong argument, a code that is not an errno, a bug) is rethrown
+ * as it is: dressed as an errno it would read as a system failure.
+ */
+function toKernelError(error: unknown, pid?: number): KernelError {
+  const e = error as Partial<NativeErrnoError> | null;
   if (e && typeof e.code === 'string' && isErrno(e.code) && typeof e.syscall === 'string') {
     return new KernelError(e.code, e.syscall, e.pid ?? pid);
   }
-  return new KernelError('EINVAL', fallbackSyscall, pid);
+  throw error;
+}
+
+/**
+ * A failed spawn as the Kernel interface reports it: a failure while setting up new
+ * namespaces (the addon marks those stages, native/exec-plan.h kStages) is a
+ * NamespaceRefusedError with what to check on Linux.
+ */
+function toSpawnError(error: unknown, req: SpawnRequest): KernelError {
+  const failure = toKernelError(error);
+  if (!(error as Partial<NativeErrnoError>).namespaceSetup) return failure;
+  return new NamespaceRefusedError(
+    failure.code,
+    failure.syscall,
+    req.namespaces?.user
+      ? 'user namespaces may be disabled (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)'
+      : 'the container or seccomp profile may forbid it',
+  );
 }
 
 /** The errno of a failed node:fs call (EIO if it carries none). */
@@ -79,10 +102,15 @@ export class LinuxKernel implements Kernel {
   ) {
     const signals = options.signals ?? caughtSignals();
     // sigaction(2) fails only for a signal that cannot be caught (EINVAL), and none of
-    // those is asked for; a runtime that reserves more (a sanitizer, another libc) would
-    // make pidone blind to those signals, and a sent one would take its default action
-    // on the init. Better to say so at start than to find out in production.
-    const failed = addon.installSignalHandlers(signals.map((s) => signalNumber(s)));
+    // those is asked for. glibc's own two (GLIBC_RESERVED) are the exception: where
+    // the addon cannot take them over (native/signals.cc, install_reserved) they stay
+    // glibc's, as in any other program. A runtime that
+    // reserves more (a sanitizer, another libc) would make pidone blind to those
+    // signals, and a sent one would take its default action on the init. Better to say
+    // so at start than to find out in production.
+    const failed = addon
+      .installSignalHandlers(signals.map((s) => signalNumber(s)))
+      .filter((signo) => !GLIBC_RESERVED.includes(signo));
     // pidone's own writes (logs, errors, --help) must not turn the SIGTTOU it catches
     // into a loop: see useTerminalSafeWrite.
     useTerminalSafeWrite((fd, text) => addon.writeWithSigttouBlocked(fd, text));
@@ -125,7 +153,7 @@ export class LinuxKernel implements Kernel {
       });
       return { pid, pgid: pid };
     } catch (error) {
-      throw toKernelError(error, 'fork');
+      throw toSpawnError(error, req);
     }
   }
 
@@ -159,7 +187,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.kill(target, signal === 'SIG0' ? 0 : signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'kill', target);
+      throw toKernelError(error, target);
     }
   }
 
@@ -168,7 +196,7 @@ export class LinuxKernel implements Kernel {
     try {
       raw = this.addon.reap();
     } catch (error) {
-      throw toKernelError(error, 'waitpid');
+      throw toKernelError(error);
     }
     // These processes are reaped already: each status must reach the policy, so nothing
     // here may throw (signalName() names every signal number, glibc's 32 and 33 too).
@@ -199,7 +227,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.setChildSubreaper(on ? 1 : 0);
     } catch (error) {
-      throw toKernelError(error, 'prctl(PR_SET_CHILD_SUBREAPER)');
+      throw toKernelError(error);
     }
   }
 
@@ -211,7 +239,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.setParentDeathSignal(signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'prctl(PR_SET_PDEATHSIG)');
+      throw toKernelError(error);
     }
   }
 
@@ -219,7 +247,7 @@ export class LinuxKernel implements Kernel {
     try {
       return this.addon.pidfdOpen(pid);
     } catch (error) {
-      throw toKernelError(error, 'pidfd_open', pid);
+      throw toKernelError(error, pid);
     }
   }
 
@@ -227,7 +255,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.pidfdSendSignal(pidfd, signalNumber(signal));
     } catch (error) {
-      throw toKernelError(error, 'pidfd_send_signal');
+      throw toKernelError(error);
     }
   }
 
@@ -235,7 +263,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.close(pidfd);
     } catch (error) {
-      throw toKernelError(error, 'close');
+      throw toKernelError(error);
     }
   }
 
@@ -247,7 +275,7 @@ export class LinuxKernel implements Kernel {
     try {
       return this.addon.tcgetpgrp(fd);
     } catch (error) {
-      throw toKernelError(error, 'tcgetpgrp');
+      throw toKernelError(error);
     }
   }
 
@@ -255,7 +283,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.tcsetpgrp(fd, pgid);
     } catch (error) {
-      throw toKernelError(error, 'tcsetpgrp', pgid);
+      throw toKernelError(error, pgid);
     }
   }
 
@@ -263,7 +291,7 @@ export class LinuxKernel implements Kernel {
     try {
       this.addon.tiocnotty(fd);
     } catch (error) {
-      throw toKernelError(error, 'ioctl(TIOCNOTTY)');
+      throw toKernelError(error);
     }
   }
 
@@ -380,7 +408,7 @@ export class LinuxKernel implements Kernel {
     try {
       process.chdir(path);
     } catch (error) {
-      throw toKernelError(error, 'chdir');
+      throw toKernelError(error);
     }
   }
 

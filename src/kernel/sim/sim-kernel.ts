@@ -17,6 +17,7 @@
  */
 import {
   KernelError,
+  NamespaceRefusedError,
   PID_MAX_LIMIT,
   walkDescendants,
   type Kernel,
@@ -187,7 +188,10 @@ export class SimKernel implements Kernel {
     const name = req.file.slice(req.file.lastIndexOf('/') + 1);
     const newPidNs = req.namespaces?.pid ?? false;
     const child = copyProcess(w, c, { name, argv: req.args, program: null, newPidNs });
-    if ('error' in child && newPidNs) throw new KernelError(child.error, 'clone', 0);
+    if ('error' in child && newPidNs) {
+      // copyProcess (fork.ts): EINVAL after unshare(CLONE_NEWPID), ENOSPC past MAX_PID_NS_LEVEL, or no free pid.
+      throw new NamespaceRefusedError(child.error, 'clone', 'the simulated kernel could not create it (copy_pid_ns, alloc_pid)');
+    }
     if ('error' in child) throw new KernelError(child.error, 'fork');
     const vpid = child.tgid.nrNs(c.ns);
     if (req.setsid) setsid(w, child);
