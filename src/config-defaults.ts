@@ -229,6 +229,11 @@ function parseDurationOrFail(text: string, where: string): number {
   return ms;
 }
 
+/** A duration as --help shows a default: 5s, or 0 alone (as it is written). */
+function showDuration(ms: number): string {
+  return ms === 0 ? '0' : formatDuration(ms);
+}
+
 function oneOf<T extends string>(accepted: readonly T[]): (text: unknown, where: string) => T {
   return (value, where) => {
     const t = text(value);
@@ -358,7 +363,7 @@ export const SETTINGS = {
       valueName: 'DURATION',
       describe: 'Time between TERM and KILL for what remains: 500ms, 2s, 1m; 0 kills at once',
       parse: parseDurationOrFail,
-      showDefault: formatDuration,
+      showDefault: showDuration,
       env: 'PIDONE_GRACE',
     },
     check: checkMilliseconds,
@@ -372,7 +377,7 @@ export const SETTINGS = {
       valueName: 'DURATION',
       describe: 'Forward the first SIGTERM only after DURATION: 500ms, 2s, 1m',
       parse: parseDurationOrFail,
-      showDefault: formatDuration,
+      showDefault: showDuration,
       env: 'PIDONE_DRAIN_DELAY',
     },
     check: checkMilliseconds,
