@@ -74,14 +74,15 @@ const USAGE = 'pidone [options] [--] command [args...]';
 
 /**
  * The flags before the command: everything up to the first non-option, or up to `--`.
- * Checks each against OPTIONS so that an unknown one is named as the user wrote it.
+ * Checks each against OPTIONS so that an unknown one is named as the user wrote it,
+ * and returns where the flags end (the index of `--` or of the command).
  */
-function checkFlags(argv: readonly string[]): void {
+function checkFlags(argv: readonly string[]): number {
   const byLong = new Map(OPTIONS.map((o) => [o.name, o]));
   const byShort = new Map(OPTIONS.filter((o) => o.alias).map((o) => [o.alias!, o]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--' || !arg.startsWith('-') || arg === '-') return;
+    if (arg === '--' || !arg.startsWith('-') || arg === '-') return i;
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       let name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -106,6 +107,7 @@ function checkFlags(argv: readonly string[]): void {
       if (!byShort.has(letter)) unknownOption(`-${letter}`);
     }
   }
+  return argv.length;
 }
 
 function asList(value: unknown): string[] {
@@ -119,8 +121,11 @@ function asList(value: unknown): string[] {
  * passes its environment, the library none.
  */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParseResult {
-  checkFlags(argv);
-  const parsed = yargs([...argv])
+  const end = checkFlags(argv);
+  // yargs sees the command after a `--` of its own: else a command named true or false
+  // after a switch (`pidone -v true`) would be taken as the switch's value.
+  const flagsThenCommand = argv[end] === '--' ? [...argv] : [...argv.slice(0, end), '--', ...argv.slice(end)];
+  const parsed = yargs(flagsThenCommand)
     .parserConfiguration({
       'halt-at-non-option': true,
       'populate--': true,
