@@ -1,10 +1,11 @@
 /**
- * pidone's command line: parse, check, build the init, run it, exit with its code.
- * No policy here (that is src/init.ts).
+ * pidone's command line: read the configuration, have src/startup.ts build the init,
+ * run it, exit with its code. No policy here (that is src/init.ts).
  *
  * The common `pidone -- cmd` (or `pidone cmd`) takes a fast path: it runs with the
- * default configuration and never loads the command-line parser (yargs costs about as
- * much as Node's own start-up). Everything else goes through src/config.ts.
+ * defaults and the settings' variables (baseConfig(), src/config-defaults.ts) and never
+ * loads the command-line parser (yargs costs about as much as Node's own start-up).
+ * Everything else goes through src/config.ts, or a compat mode's parser.
  */
 import { basename } from 'node:path';
 import { baseConfig, ConfigError, type Config } from './config-defaults.js';
