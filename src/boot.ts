@@ -1,8 +1,8 @@
 /**
  * The first code pidone runs. It loads only what is needed to own every catchable
- * signal (the addon, the signal table and the start-up module, which loads the policy
- * and the logger only when asked to build the Init), installs the handlers, and only
- * then loads the rest. Until the handlers are in, Node's defaults apply: SIGTERM, re-raised by
+ * signal (the addon, the signal table, and src/startup.ts, which loads the policy and
+ * the logger only when asked for the Init), installs the handlers, and only then loads
+ * the rest. Until the handlers are in, Node's defaults apply: SIGTERM, re-raised by
  * Node, would be dropped by the kernel for a PID 1; SIGUSR1 would open the inspector
  * if the launcher had not started Node with flags that forbid it (docs/security.md).
  */

@@ -22,8 +22,7 @@ import { checkOverrides, ConfigError, type Config } from './config-defaults.js';
 import { parseArgs } from './config.js';
 import { childEnvironment } from './environment.js';
 import type { Kernel } from './kernel/kernel.js';
-import type { Logger } from './logger.js';
-import { writeStderr } from './logger.js';
+import { writeStderr, type Logger } from './logger.js';
 import { childEnvironmentOfProcess, createLinuxKernel, startInit } from './startup.js';
 
 /** What every form of runInit() accepts besides the command and its settings. */
