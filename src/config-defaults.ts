@@ -258,7 +258,12 @@ function checkMap(value: unknown, name: string): ReadonlyMap<unknown, unknown> {
   fail(`${name}: '${shown(text(value))}' is not a Map`);
 }
 
-/** Every setting, in the order --help lists their flags (within each group). */
+/**
+ * Every setting, in the order --help lists their flags (within each group). A new one
+ * is its Config field, its entry here (the compiler asks for both), its behaviour in
+ * src/init.ts and its row in docs/usage.md (test/package/docs.test.ts asks for that):
+ * the parser, --help, the variable, runInit()'s check and --pid-ns follow from here.
+ */
 export const SETTINGS = {
   singleChild: {
     default: () => false,
