@@ -1,14 +1,16 @@
 /**
  * The first code pidone runs. It loads only what is needed to own every catchable
- * signal (the addon and the signal table), installs the handlers, and only then loads
+ * signal (the addon, the signal table, and src/startup.ts, which loads the policy and
+ * the logger only when asked for the Init), installs the handlers, and only then loads
  * the rest. Until the handlers are in, Node's defaults apply: SIGTERM, re-raised by
  * Node, would be dropped by the kernel for a PID 1; SIGUSR1 would open the inspector
  * if the launcher had not started Node with flags that forbid it (docs/security.md).
  */
-import { LinuxKernel } from './kernel/linux/linux-kernel.js';
+import type { LinuxKernel } from './kernel/linux/linux-kernel.js';
 import { loadAddon } from './kernel/linux/loader.js';
 import { caughtSignals } from './signal-policy.js';
 import { signalNumber } from './signals.js';
+import { createLinuxKernel } from './startup.js';
 
 /** What the launcher (bin/pidone) did before pidone's code ran, for the debug log. */
 export interface LaunchInfo {
@@ -48,11 +50,8 @@ export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Pr
   const initialPpid = record?.ppid ?? process.ppid;
   let kernel: LinuxKernel | Error;
   try {
+    kernel = createLinuxKernel({ preforked: process.env['PIDONE_PREFORKED'] });
     const addon = loadAddon();
-    kernel = new LinuxKernel(addon, {
-      launcherFds: process.env['PIDONE_LAUNCHER_FDS'],
-      preforked: process.env['PIDONE_PREFORKED'],
-    });
     // Node blocks SIGUSR1 in all its threads as it starts, and unblocks it only for its
     // inspector, which the launcher's flags turn off: caught, it must be unblocked too.
     // A SIGUSR1 that came meanwhile was held pending and is handled now.

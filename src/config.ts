@@ -1,20 +1,26 @@
 /**
- * The command line and environment, parsed and validated into a Config.
+ * pidone's command line: flags (from the table of settings in src/config-defaults.ts)
+ * parsed into a Config, and --help.
  *
  * Every problem is a ConfigError: one line naming the flag (or variable) and what is
  * accepted. pidone exits 2 on it and spawns nothing.
  */
 import yargs from 'yargs';
-import { parseDuration, ACCEPTED_DURATION_FORMS } from './duration.js';
-import type { RemapTable } from './exit-status.js';
-import { ConfigError, DRAIN_DELAY_VAR, drainDelayFromEnv, shown, type Config } from './config-defaults.js';
-import { ACCEPTED_SIGNAL_FORMS, suggestSignal } from './config-signal-spelling.js';
-import type { RewriteTable } from './signal-policy.js';
-import { parseSignal, type SignalName } from './signals.js';
+import {
+  baseConfig,
+  fail,
+  GROUP_OTHER,
+  settingEntries,
+  unknownOption,
+  type Config,
+  type SettingKey,
+} from './config-defaults.js';
 
 export {
   ConfigError,
   defaultConfig,
+  parseRemapExit,
+  parseRewrite,
   shown,
   type CompatMode,
   type Config,
@@ -30,58 +36,55 @@ export type ParseResult =
   /** Print this text and exit 0 (compat modes: tini's -l, dumb-init's -V, which go to stderr). */
   | { readonly kind: 'print'; readonly text: string; readonly stream?: 'stdout' | 'stderr' };
 
-interface OptionSpec {
+export interface OptionSpec {
   readonly name: string;
   readonly alias?: string;
   readonly type: 'boolean' | 'string' | 'count';
+  /** The help line, the default (printed from the setting) included. */
   readonly describe: string;
   readonly group: string;
   readonly valueName?: string;
+  /** The setting it sets; none for --help and --version. */
+  readonly key?: SettingKey;
 }
 
-const GROUP_CHILD = 'The child:';
-const GROUP_SIGNALS = 'Signals:';
-const GROUP_EXIT = 'Exit and what remains:';
-const GROUP_LOGS = 'Logging:';
-const GROUP_OTHER = 'Other:';
-
-/** Every flag pidone accepts; drives yargs and the unknown-flag check alike. */
+/** Every flag pidone accepts, from SETTINGS; drives yargs, the unknown-flag check and --help. */
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'single-child', type: 'boolean', group: GROUP_SIGNALS, describe: 'Forward signals to the child only, not to its process group' },
-  { name: 'rewrite', type: 'string', group: GROUP_SIGNALS, valueName: 'FROM:TO', describe: 'Forward signal FROM as TO (names or numbers; TO 0 or none drops FROM). Repeatable' },
-  { name: 'setsid', type: 'boolean', group: GROUP_CHILD, describe: 'Run the child in a new session instead of a new process group' },
-  { name: 'subreaper', alias: 's', type: 'boolean', group: GROUP_CHILD, describe: 'Become a child subreaper (automatic when not PID 1); --no-subreaper to refuse' },
-  { name: 'pid-ns', type: 'boolean', group: GROUP_CHILD, describe: 'Run in a new PID namespace (with a fresh /proc) as its PID 1: nothing started inside outlives pidone' },
-  { name: 'pdeathsig', type: 'string', group: GROUP_SIGNALS, valueName: 'SIG', describe: "Receive SIG (and handle it like any signal) when pidone's parent dies" },
-  { name: 'allow-nested', type: 'boolean', group: GROUP_CHILD, describe: 'Allow the command to be pidone itself' },
-  { name: 'remaining', type: 'string', group: GROUP_EXIT, valueName: 'kill|wait|leave', describe: 'When the child exits: kill what remains (TERM, grace, KILL), wait for it, or leave it (default kill)' },
-  { name: 'grace', type: 'string', group: GROUP_EXIT, valueName: 'DURATION', describe: 'Time between TERM and KILL for what remains: 500ms, 2s, 1m; 0 kills at once (default 5s)' },
-  { name: 'drain-delay', type: 'string', group: GROUP_SIGNALS, valueName: 'DURATION', describe: `Hold the first SIGTERM this long before forwarding it, while the child keeps serving; a second TERM, INT or QUIT forwards at once (default 0; env ${DRAIN_DELAY_VAR})` },
-  { name: 'remap-exit', type: 'string', group: GROUP_EXIT, valueName: 'N[:M]', describe: "Exit 0 (or M) instead of the child's exit code N. Repeatable" },
-  { name: 'warn-on-reap', type: 'boolean', group: GROUP_LOGS, describe: 'Log every reaped orphan at warn level' },
-  { name: 'verbose', alias: 'v', type: 'count', group: GROUP_LOGS, describe: 'More logs: -v info, -vv debug, -vvv trace (default warn)' },
-  { name: 'log-format', type: 'string', group: GROUP_LOGS, valueName: 'json|pretty', describe: 'Log format (default json, pretty when stderr is a terminal)' },
+  ...settingEntries().flatMap(([key, setting]): OptionSpec[] => {
+    const flag = setting.flag;
+    if (flag === undefined) return [];
+    // The default and the variable, printed from the table, never written in the prose.
+    const variable = 'env' in flag && flag.env !== undefined ? `; env ${flag.env}` : '';
+    const shownDefault = flag.kind === 'value' || flag.kind === 'count' ? ` (default ${flag.showDefault(setting.default())}${variable})` : '';
+    return [
+      {
+        name: flag.name,
+        ...(flag.alias !== undefined ? { alias: flag.alias } : {}),
+        type: flag.kind === 'switch' ? 'boolean' : flag.kind === 'count' ? 'count' : 'string',
+        describe: flag.describe + shownDefault,
+        group: flag.group,
+        ...(flag.kind === 'value' || flag.kind === 'list' ? { valueName: flag.valueName } : {}),
+        key,
+      },
+    ];
+  }),
   { name: 'help', alias: 'h', type: 'boolean', group: GROUP_OTHER, describe: 'Show this help' },
   { name: 'version', type: 'boolean', group: GROUP_OTHER, describe: 'Show the version' },
 ];
 
 const USAGE = 'pidone [options] [--] command [args...]';
-const HINT = "run 'pidone --help' for the options";
-
-function fail(message: string): never {
-  throw new ConfigError(`pidone: ${message}`);
-}
 
 /**
  * The flags before the command: everything up to the first non-option, or up to `--`.
- * Checks each against OPTIONS so that an unknown one is named as the user wrote it.
+ * Checks each against OPTIONS so that an unknown one is named as the user wrote it,
+ * and returns where the flags end (the index of `--` or of the command).
  */
-function checkFlags(argv: readonly string[]): void {
+function checkFlags(argv: readonly string[]): number {
   const byLong = new Map(OPTIONS.map((o) => [o.name, o]));
   const byShort = new Map(OPTIONS.filter((o) => o.alias).map((o) => [o.alias!, o]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--' || !arg.startsWith('-') || arg === '-') return;
+    if (arg === '--' || !arg.startsWith('-') || arg === '-') return i;
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       let name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -93,7 +96,7 @@ function checkFlags(argv: readonly string[]): void {
           name = positive.name;
         }
       }
-      if (!spec) fail(`unknown option '${shown(arg.slice(0, eq < 0 ? undefined : eq))}' (${HINT})`);
+      if (!spec) unknownOption(arg.slice(0, eq < 0 ? undefined : eq));
       if (spec.type === 'string' && eq < 0) {
         const value = argv[i + 1];
         if (value === undefined) fail(`option '--${name}' needs a value ${spec.valueName ?? ''}`.trimEnd());
@@ -103,9 +106,10 @@ function checkFlags(argv: readonly string[]): void {
     }
     // A cluster of short flags: -vvv, -sv.
     for (const letter of arg.slice(1)) {
-      if (!byShort.has(letter)) fail(`unknown option '-${shown(letter)}' (${HINT})`);
+      if (!byShort.has(letter)) unknownOption(`-${letter}`);
     }
   }
+  return argv.length;
 }
 
 function asList(value: unknown): string[] {
@@ -113,72 +117,17 @@ function asList(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-function parseSignalOrFail(flag: string, text: string): SignalName {
-  const signal = parseSignal(text);
-  if (signal !== null) return signal;
-  const suggestion = suggestSignal(text);
-  fail(
-    `${flag}: unknown signal '${shown(text)}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}; accepted: ${ACCEPTED_SIGNAL_FORMS}`,
-  );
-}
-
-export function parseRewrite(values: readonly string[]): RewriteTable {
-  const table = new Map<SignalName, SignalName | null>();
-  for (const value of values) {
-    const m = /^([^:]+):([^:]+)$/.exec(value.trim());
-    if (!m) fail(`--rewrite: '${shown(value)}' is not FROM:TO (e.g. TERM:INT, 15:2, or WINCH:0 to drop)`);
-    const from = parseSignalOrFail('--rewrite', m[1]!);
-    const to = m[2] === '0' || m[2]!.toLowerCase() === 'none' ? null : parseSignalOrFail('--rewrite', m[2]!);
-    if (from === 'SIGKILL' || from === 'SIGSTOP') fail(`--rewrite: ${from} cannot be caught, so it cannot be rewritten`);
-    table.set(from, to);
-  }
-  return table;
-}
-
-function exitCodeValue(text: string): number | null {
-  if (!/^\d{1,3}$/.test(text)) return null;
-  const n = Number(text);
-  return n <= 255 ? n : null;
-}
-
-export function parseRemapExit(values: readonly string[]): RemapTable {
-  const table = new Map<number, number>();
-  for (const value of values) {
-    const [fromText, toText, extra] = value.trim().split(':');
-    const from = exitCodeValue(fromText ?? '');
-    const to = toText === undefined ? 0 : exitCodeValue(toText);
-    if (from === null || to === null || extra !== undefined) {
-      fail(`--remap-exit: '${shown(value)}' is not an exit code 0-255, or FROM:TO with both 0-255`);
-    }
-    table.set(from, to);
-  }
-  return table;
-}
-
-function oneOf<T extends string>(flag: string, value: unknown, accepted: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  const list = asList(value);
-  const last = list[list.length - 1]!;
-  if ((accepted as readonly string[]).includes(last)) return last as T;
-  fail(`${flag}: '${shown(last)}' is not one of ${accepted.join(', ')}`);
-}
-
-/** A duration flag's value in ms, or `fallback` when the flag is absent. */
-function durationFlag(flag: string, value: unknown, fallback: () => number): number {
-  const text = asList(value).pop();
-  if (text === undefined) return fallback();
-  const ms = parseDuration(text);
-  if (ms === null) fail(`${flag}: '${shown(text)}' is not a duration; accepted: ${ACCEPTED_DURATION_FORMS}`);
-  return ms;
-}
-
 /**
- * Parse pidone's arguments (without node and the script). `env` is read for what a
- * flag may also be given by (PIDONE_DRAIN_DELAY), the flag winning.
+ * Parse pidone's arguments (without node and the script). `env` holds the settings'
+ * variables (PIDONE_GRACE...), read for each flag not given; the command line's pidone
+ * passes its environment, the library none.
  */
-export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParseResult {
-  checkFlags(argv);
-  const parsed = yargs([...argv])
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParseResult {
+  const end = checkFlags(argv);
+  // yargs sees the command after a `--` of its own: else a command named true or false
+  // after a switch (`pidone -v true`) would be taken as the switch's value.
+  const flagsThenCommand = argv[end] === '--' ? [...argv] : [...argv.slice(0, end), '--', ...argv.slice(end)];
+  const parsed = yargs(flagsThenCommand)
     .parserConfiguration({
       'halt-at-non-option': true,
       'populate--': true,
@@ -203,34 +152,26 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   if (command.length === 0) fail(`no command given; usage: ${USAGE}`);
   if (command[0] === '') fail('the command is an empty string');
 
-  const graceMs = durationFlag('--grace', parsed['grace'], () => 5000);
-  const drainDelayMs = durationFlag('--drain-delay', parsed['drain-delay'], () => drainDelayFromEnv(env));
-
-  const subreaperFlag = asList(parsed['subreaper']).pop();
-  const pdeathsig = asList(parsed['pdeathsig']).pop();
-  return {
-    kind: 'run',
-    config: {
-      command,
-      singleChild: parsed['single-child'] === true,
-      setsid: parsed['setsid'] === true,
-      subreaper: subreaperFlag === undefined ? 'auto' : subreaperFlag === 'true' ? 'on' : 'off',
-      rewrite: parseRewrite(asList(parsed['rewrite'])),
-      remapExit: parseRemapExit(asList(parsed['remap-exit'])),
-      warnOnReap: parsed['warn-on-reap'] === true,
-      verbosity: Number(parsed['verbose'] ?? 0),
-      logFormat: oneOf('--log-format', parsed['log-format'], ['json', 'pretty'] as const),
-      remaining: oneOf('--remaining', parsed['remaining'], ['kill', 'wait', 'leave'] as const) ?? 'kill',
-      graceMs,
-      drainDelayMs,
-      allowNested: parsed['allow-nested'] === true,
-      pidNamespace: parsed['pid-ns'] === true,
-      parentDeathSignal: pdeathsig === undefined ? null : parseSignalOrFail('--pdeathsig', pdeathsig),
-      compat: 'none',
-      stopWithChild: false,
-      termGroupOnExit: false,
-    },
-  };
+  const fromFlags: Record<string, unknown> = {};
+  for (const [key, setting] of settingEntries()) {
+    const flag = setting.flag;
+    if (flag === undefined) continue;
+    const where = `--${flag.name}`;
+    const given = parsed[flag.name];
+    if (flag.kind === 'count') {
+      const count = Number(given ?? 0);
+      if (count > 0) fromFlags[key] = flag.fromCount(count);
+      continue;
+    }
+    if (given === undefined) continue;
+    const values = asList(given);
+    if (flag.kind === 'switch') fromFlags[key] = flag.fromSwitch(values[values.length - 1] === 'true');
+    else if (flag.kind === 'value') fromFlags[key] = flag.parse(values[values.length - 1]!, where);
+    else fromFlags[key] = flag.parse(values, where);
+  }
+  // The flags win over the variables: a variable is read only for a flag not given.
+  const config: Config = { ...baseConfig(command, env, new Set(Object.keys(fromFlags) as SettingKey[])), ...fromFlags };
+  return { kind: 'run', config };
 }
 
 function yargsOptions(): Record<string, import('yargs').Options> {

@@ -18,16 +18,12 @@
  * So: give the init its own process, whose whole job is `process.exit(await runInit(...))`.
  * Example: examples/library/.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ConfigError, defaultConfig, parseArgs, type Config } from './config.js';
-import { childEnvironment, decodeEntries } from './environment.js';
-import { Init, type NamespaceInit } from './init.js';
+import { checkOverrides, ConfigError, type Config } from './config-defaults.js';
+import { parseArgs } from './config.js';
+import { childEnvironment } from './environment.js';
 import type { Kernel } from './kernel/kernel.js';
-import { LinuxKernel } from './kernel/linux/linux-kernel.js';
-import { loadAddon, packageRoot } from './kernel/linux/loader.js';
-import { createLogger, writeStderr, type Logger } from './logger.js';
-import { isPidoneItself, pidNamespaceOuter } from './main.js';
+import { writeStderr, type Logger } from './logger.js';
+import { childEnvironmentOfProcess, createLinuxKernel, startInit } from './startup.js';
 
 /** What every form of runInit() accepts besides the command and its settings. */
 export interface RunInitCommon {
@@ -72,9 +68,20 @@ export type RunInitOptions = RunInitWithConfig | RunInitWithArgs;
 
 const COMMON_KEYS = new Set(['env', 'kernel', 'logger', 'reportError', 'args', 'command']);
 
-/** The Config that `options` asks for; throws ConfigError (exitCode 2) when it is not valid. */
+/**
+ * The Config that `options` asks for; throws ConfigError (exitCode 2) when it is not
+ * valid, with the line the command line gives for the same mistake: each setting is
+ * checked by its entry in the table of settings (src/config-defaults.ts), and named
+ * by its flag (`graceMs` as `--grace`). pidone's variables (PIDONE_GRACE...) are not
+ * read: a library's settings come from its caller.
+ */
 export function resolveConfig(options: RunInitOptions): Config {
   if (options.args !== undefined) {
+    for (const [key, value] of Object.entries(options)) {
+      if (!COMMON_KEYS.has(key) && value !== undefined) {
+        throw new ConfigError(`pidone: runInit(): '${key}' cannot be given with args; put its flag in args`);
+      }
+    }
     const parsed = parseArgs(options.args);
     if (parsed.kind !== 'run') {
       throw new ConfigError(`pidone: runInit() needs a command to run; args asked for '${parsed.kind}'`);
@@ -88,9 +95,9 @@ export function resolveConfig(options: RunInitOptions): Config {
   if (command[0] === '') throw new ConfigError('pidone: the command is an empty string');
   const overrides: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (!COMMON_KEYS.has(key) && value !== undefined) overrides[key] = value;
+    if (!COMMON_KEYS.has(key)) overrides[key] = value;
   }
-  const config = { ...defaultConfig([...command]), ...overrides } as Config;
+  const config = checkOverrides([...command], overrides);
   if (config.pidNamespace) {
     throw new ConfigError("pidone: runInit(): pidNamespace needs the args form, e.g. { args: ['--pid-ns', '--', ...command] }");
   }
@@ -98,22 +105,9 @@ export function resolveConfig(options: RunInitOptions): Config {
 }
 
 function environment(env: RunInitCommon['env']): string[] {
-  if (env === undefined || env === process.env) return childEnvironment(processEnvironment());
+  if (env === undefined || env === process.env) return childEnvironmentOfProcess();
   if (Array.isArray(env)) return [...(env as readonly string[])];
   return childEnvironment(env as NodeJS.ProcessEnv);
-}
-
-/**
- * The process's environment as environ(7) holds it, as bytes (src/environment.ts):
- * every entry in order, read in one pass. Without the addon (a SimKernel where none is
- * built), what `process.env` holds.
- */
-function processEnvironment(): NodeJS.ProcessEnv | string[] {
-  try {
-    return decodeEntries(loadAddon().environ());
-  } catch {
-    return process.env;
-  }
 }
 
 /**
@@ -132,31 +126,21 @@ function processEnvironment(): NodeJS.ProcessEnv | string[] {
 export async function runInit(options: RunInitOptions): Promise<number> {
   // Validate first, so that a bad option leaves the process as it was; then the
   // kernel, whose creation installs the signal handlers, right before the spawn.
-  let config = resolveConfig(options);
-  const env = environment(options.env);
-  const kernel = options.kernel ?? new LinuxKernel(loadAddon(), { launcherFds: process.env['PIDONE_LAUNCHER_FDS'] });
-  const initialPpid = kernel.self().ppid;
-  let namespaceInit: NamespaceInit | undefined;
-  if (config.pidNamespace) {
-    if (options.kernel !== undefined) throw new ConfigError('pidone: runInit(): pidNamespace runs only on the Linux kernel');
-    ({ config, namespaceInit } = pidNamespaceOuter(options.args ?? [], config, env));
-  } else if (options.kernel === undefined && !config.allowNested && isPidoneItself(config.command[0]!, env)) {
-    throw new ConfigError(
-      `pidone: refusing to run pidone as its own child ('${config.command[0]}' is this pidone); set allowNested if that is what you want`,
-    );
-  }
-  const logger =
-    options.logger ?? createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: kernel.self().pid });
-  const init = new Init(kernel, config, logger, {
-    env,
+  const config = resolveConfig(options);
+  const { init } = await startInit({
+    kernel: options.kernel ?? (() => createLinuxKernel()),
+    onLinux: options.kernel === undefined,
+    config,
+    argv: options.args ?? [],
+    env: environment(options.env),
     reportError: options.reportError ?? ((line) => writeStderr(`${line}\n`)),
-    initialPpid,
-    ...(namespaceInit ? { namespaceInit } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   return init.run();
 }
 
 export { ConfigError, defaultConfig, helpText, parseArgs, OPTIONS } from './config.js';
+export { SETTINGS, type Setting, type SettingKey } from './config-defaults.js';
 export type { CompatMode, Config, LogFormat, ParseResult, RemainingPolicy } from './config.js';
 export { Init, SetupError, type InitOptions } from './init.js';
 export {
@@ -188,8 +172,4 @@ export {
 } from './exit-status.js';
 export { parseSignal, signalName, signalNumber, type SignalName } from './signals.js';
 export type { RewriteTable } from './signal-policy.js';
-
-/** pidone's version, from its package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { version } from './startup.js';

@@ -1,64 +1,23 @@
 /**
- * pidone's command line: parse, check, build the init, run it, exit with its code.
- * No policy here (that is src/init.ts).
+ * pidone's command line: read the configuration, have src/startup.ts build the init,
+ * run it, exit with its code. No policy here (that is src/init.ts).
  *
  * The common `pidone -- cmd` (or `pidone cmd`) takes a fast path: it runs with the
- * default configuration and never loads the command-line parser (yargs costs about as
- * much as Node's own start-up). Everything else goes through src/config.ts.
+ * defaults and the settings' variables (baseConfig(), src/config-defaults.ts) and never
+ * loads the command-line parser (yargs costs about as much as Node's own start-up).
+ * Everything else goes through src/config.ts, or a compat mode's parser.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ConfigError, defaultConfig, type Config } from './config-defaults.js';
-import { EXIT_INTERNAL, EXIT_SETUP, EXIT_USAGE } from './exit-status.js';
+import { basename } from 'node:path';
+import { baseConfig, ConfigError, type Config } from './config-defaults.js';
+import { EXIT_INTERNAL, EXIT_SETUP } from './exit-status.js';
 import type { ParseResult } from './config.js';
-import { Init, type InitOptions, type NamespaceInit } from './init.js';
-import { executableCandidates, type LinuxKernel } from './kernel/linux/linux-kernel.js';
-import { loadAddon, packageRoot } from './kernel/linux/loader.js';
-import { createLogger, writeFd, writeStderr, type LineFormat, type Logger } from './logger.js';
-import { childEnvironment, decodeEntries, exactArguments, stringToBytes } from './environment.js';
+import type { Init, InitOptions } from './init.js';
+import type { LinuxKernel } from './kernel/linux/linux-kernel.js';
+import { loadAddon } from './kernel/linux/loader.js';
+import { writeFd, writeStderr, type LineFormat, type Logger } from './logger.js';
+import { childEnvironment } from './environment.js';
 import type { LaunchInfo } from './boot.js';
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/**
- * True when `command` resolves to this very pidone (its launcher script). Paths are
- * compared as bytes (src/environment.ts): the command may not be UTF-8.
- */
-export function isPidoneItself(command: string, env: readonly string[]): boolean {
-  const self = [join(packageRoot(), 'bin', 'pidone'), process.argv[1]].flatMap((p) => {
-    try {
-      return p ? [realpathSync(p, { encoding: 'buffer' })] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const candidate of executableCandidates(command, env)) {
-    try {
-      const path = stringToBytes(candidate);
-      if (!statSync(path).isFile()) continue;
-      const real = realpathSync(path, { encoding: 'buffer' });
-      return self.some((s) => s.equals(real));
-    } catch {
-      continue;
-    }
-  }
-  return false;
-}
-
-/**
- * pidone's arguments and environment as the bytes it was given, not as Node decoded
- * them (src/environment.ts says how bytes travel in strings): the command, its
- * arguments and the child's environment reach the child unchanged, and reading the
- * environment is one pass over environ(7). Without the addon, what Node decoded.
- */
-function processArgsAndEnvironment(argv: readonly string[], kernel: LinuxKernel | Error): { argv: string[]; env: string[] } {
-  if (kernel instanceof Error) return { argv: [...argv], env: [] };
-  const addon = loadAddon();
-  return { argv: exactArguments(argv, decodeEntries(addon.argv())), env: decodeEntries(addon.environ()) };
-}
+import { processArguments, processEnvironment, startInit, version } from './startup.js';
 
 function exit(code: number): never {
   process.exit(code);
@@ -76,8 +35,6 @@ export function fastPathCommand(
 ): string[] | null {
   if (self === undefined || basename(self) !== 'pidone') return null;
   if (env['PIDONE_COMPAT'] !== undefined && env['PIDONE_COMPAT'] !== 'none') return null;
-  // PIDONE_DRAIN_DELAY changes the configuration, and the parser checks its value.
-  if (env['PIDONE_DRAIN_DELAY'] !== undefined && env['PIDONE_DRAIN_DELAY'] !== '') return null;
   const command = argv[0] === '--' ? argv.slice(1) : [...argv];
   const first = command[0];
   if (first === undefined || first === '') return null;
@@ -87,20 +44,23 @@ export function fastPathCommand(
 }
 
 /**
- * Parse a command line that needs the parser: pidone's own, or tini's or dumb-init's
- * (--compat, PIDONE_COMPAT, or a link named after the tool; docs/compat.md). Prints
- * help, versions and errors, and exits, as asked.
+ * The configuration the command line asks for: the fast path's (defaults and the
+ * settings' variables, without the parser), or the parser's: pidone's own, or tini's
+ * or dumb-init's (--compat, PIDONE_COMPAT, or a link named after the tool;
+ * docs/compat.md). Prints help, versions and errors, and exits, as asked.
  */
-async function parseCommandLine(
+async function readConfig(
   argv: readonly string[],
 ): Promise<{ config: Config; compat: CompatReporter | null; lineFormat?: LineFormat | undefined }> {
   try {
+    const fast = fastPathCommand(argv);
+    if (fast) return { config: baseConfig(fast, process.env), compat: null };
     const { selectCompat, parseCompatArgs, execFailureReport, compatLineFormat } = await import('./compat/index.js');
     const self = process.argv[1] ?? 'pidone';
     const selection = selectCompat(self, process.env, argv);
     let parsed: ParseResult;
     if (selection.mode === 'none') {
-      parsed = (await import('./config.js')).parseArgs(selection.argv);
+      parsed = (await import('./config.js')).parseArgs(selection.argv, process.env);
     } else {
       // The name as invoked, as the tools print their argv[0].
       const programName = selection.source === 'argv0' ? self : selection.mode;
@@ -126,12 +86,17 @@ async function parseCommandLine(
       lineFormat: parsed.config.logFormat === undefined ? compatLineFormat(parsed.config, process.env, process.pid) : undefined,
     };
   } catch (error) {
-    if (error instanceof ConfigError) {
-      writeStderr(`${error.message}\n`);
-      exit(error.exitCode);
-    }
-    throw error;
+    exitOnConfigError(error);
   }
+}
+
+/** A ConfigError: its line on stderr, and its exit code (2, or a compat mode's). */
+function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    writeStderr(`${error.message}\n`);
+    exit(error.exitCode);
+  }
+  throw error;
 }
 
 /** How a compat mode reports a command it cannot run. */
@@ -143,92 +108,34 @@ export async function main(
   initialPpid: number,
   launch: LaunchInfo = {},
 ): Promise<never> {
-  const exact = processArgsAndEnvironment(nodeArgv, kernel);
-  const argv = exact.argv;
-  const fast = fastPathCommand(argv);
-  let { config, compat, lineFormat } = fast ? { config: defaultConfig(fast), compat: null, lineFormat: undefined } : await parseCommandLine(argv);
+  const argv = processArguments(nodeArgv);
+  const { config, compat, lineFormat } = await readConfig(argv);
   if (kernel instanceof Error) {
     writeStderr(`${kernel.message}\n`);
     exit(EXIT_SETUP);
   }
-  const env = childEnvironment(exact.env);
-  let namespaceInit: NamespaceInit | undefined;
-  if (config.pidNamespace) {
-    ({ config, namespaceInit } = pidNamespaceOuter(argv, config, env));
-  } else if (!config.allowNested && isPidoneItself(config.command[0]!, env)) {
-    writeStderr(
-      `pidone: refusing to run pidone as its own child ('${config.command[0]}' is this pidone); pass --allow-nested if that is what you want\n`,
-    );
-    exit(EXIT_USAGE);
+  let started: Awaited<ReturnType<typeof startInit>>;
+  try {
+    started = await startInit({
+      kernel,
+      onLinux: true,
+      config,
+      argv,
+      env: childEnvironment(processEnvironment()),
+      reportError: (line) => writeStderr(`${line}\n`),
+      initialPpid,
+      lineFormat,
+      ...(compat ? { execFailure: compat } : {}),
+    });
+  } catch (error) {
+    exitOnConfigError(error);
   }
-
-  const logger = createLogger({ verbosity: config.verbosity, format: config.logFormat, pid: process.pid, lineFormat });
+  const { init, logger } = started;
   if (launch.codeCache !== undefined) logger.debug({ codeCache: launch.codeCache }, 'launched');
-  const init = new Init(kernel, config, logger, {
-    env,
-    reportError: (line) => writeStderr(`${line}\n`),
-    initialPpid,
-    ...(namespaceInit ? { namespaceInit } : {}),
-    ...(compat ? { execFailure: compat } : {}),
-  });
-  installLastResort(logger, init, config.graceMs);
+  installLastResort(logger, init, started.config.graceMs);
   injectFault(process.env['PIDONE_FAULT']);
   const code = await init.run();
   exit(code);
-}
-
-/**
- * --pid-ns: this pidone stays outside and starts a second pidone, the same command line
- * without --pid-ns, as PID 1 of a new PID namespace; the command itself is forked in
- * there first, so it is the namespace's pid 2, and the inner pidone adopts it. The
- * outer pidone forwards signals to the inner one only and exits with its code; when
- * the inner one exits, the kernel kills everything left in the namespace
- * (pid_namespaces(7)), so nothing escapes.
- */
-export function pidNamespaceOuter(
-  argv: readonly string[],
-  config: Config,
-  env: string[],
-): { config: Config; namespaceInit: NamespaceInit } {
-  const options = withoutParentDeathSignal(argv.slice(0, argv.length - config.command.length).filter((a) => a !== '--pid-ns'));
-  if (options[options.length - 1] !== '--') options.push('--');
-  const launcher = join(packageRoot(), 'bin', 'pidone');
-  return {
-    config: {
-      ...config,
-      singleChild: true,
-      remaining: 'kill',
-      rewrite: new Map(),
-      remapExit: new Map(),
-      // The inner pidone holds the first SIGTERM; the outer one passes it on at once.
-      drainDelayMs: 0,
-    },
-    namespaceInit: {
-      command: [launcher, ...options, ...config.command],
-      // The inner launcher runs the same Node as this one.
-      env: [...env.filter((e) => !e.startsWith('PIDONE_NODE=')), `PIDONE_NODE=${process.execPath}`],
-    },
-  };
-}
-
-/**
- * pidone's options without --pdeathsig: that flag is for the outer pidone (whose parent
- * it watches; it forwards the signal inward like any other). The inner one is tied to
- * the outer by PR_SET_PDEATHSIG(SIGKILL), set before it exec'd (native/namespaces.h),
- * and a --pdeathsig of its own would replace that SIGKILL.
- */
-function withoutParentDeathSignal(options: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < options.length; i++) {
-    const option = options[i]!;
-    if (option === '--') {
-      out.push(...options.slice(i));
-      break;
-    }
-    if (option === '--pdeathsig') i++;
-    else if (!option.startsWith('--pdeathsig=')) out.push(option);
-  }
-  return out;
 }
 
 /**

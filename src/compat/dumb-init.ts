@@ -24,7 +24,7 @@
  *   aimed at the reaped child and reaches nobody, so it is only sent in setsid mode.
  */
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
-import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
+import { compatConfig, ConfigError } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
 import { JOB_CONTROL_STOP_SIGNALS, signalName, type SignalName } from '../signals.js';
 import { getopt } from './getopt.js';
@@ -158,22 +158,17 @@ export function parseDumbInitArgs(
     for (const signal of JOB_CONTROL_STOP_SIGNALS) if (!rewrite.has(signal)) rewrite.set(signal, 'SIGSTOP');
   }
 
-  const config: Config = {
-    ...defaultConfig(command),
-    compat: 'dumb-init',
+  // What dumb-init changes from pidone's defaults. Not the subreaper: dumb-init is not
+  // one, but pidone keeps its own default (a subreaper when not PID 1) so that orphans
+  // are reaped either way (docs/compat.md).
+  const config = compatConfig('dumb-init', command, env, {
     setsid: useSetsid,
     singleChild: !useSetsid,
-    // dumb-init is not a subreaper; pidone keeps its own default (a subreaper when
-    // not PID 1) so that orphans are reaped either way (docs/compat.md).
-    subreaper: 'auto',
     rewrite,
-    remapExit: new Map(),
-    warnOnReap: false,
-    verbosity: debug ? 2 : 0,
-    parentDeathSignal: null,
+    ...(debug ? { verbosity: 2 } : {}),
     remaining: 'leave',
     stopWithChild: true,
     termGroupOnExit: useSetsid,
-  };
+  });
   return { kind: 'run', config };
 }

@@ -10,7 +10,7 @@
  *    `tini-static` or `docker-init` means tini, `dumb-init` means dumb-init.
  * MODE is `tini`, `dumb-init`, or `none` for pidone's own command line.
  */
-import { ConfigError, drainDelayFromEnv, type CompatMode, type LogFormat } from '../config-defaults.js';
+import { ConfigError, type CompatMode, type LogFormat } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
 import { pidoneExecFailure, type ExecFailure } from '../exit-status.js';
 import { strerror, type Errno } from '../kernel/kernel.js';
@@ -79,8 +79,9 @@ export function parseCompatArgs(
 ): ParseResult {
   const parsed = mode === 'tini' ? parseTiniArgs(argv, env, version, options) : parseDumbInitArgs(argv, env, version, options);
   if (parsed.kind !== 'run') return parsed;
-  // pidone's own variables that the tools have no flag for (docs/usage.md).
-  return { kind: 'run', config: { ...parsed.config, logFormat: compatLogFormat(env), drainDelayMs: drainDelayFromEnv(env) } };
+  // PIDONE_LOG_FORMAT; the settings' own variables (PIDONE_GRACE, PIDONE_DRAIN_DELAY)
+  // were read by compatConfig from the table.
+  return { kind: 'run', config: { ...parsed.config, logFormat: compatLogFormat(env) } };
 }
 
 /**

@@ -25,7 +25,7 @@
  *   child, and none of these does anything useful to tini (docs/compat.md).
  */
 // Not ../config.js at run time: that loads yargs, which compat modes do not need.
-import { ConfigError, defaultConfig, type Config } from '../config-defaults.js';
+import { compatConfig, ConfigError } from '../config-defaults.js';
 import type { ParseResult } from '../config.js';
 import { isSignalName, STANDARD_SIGNAL_NAMES, type SignalName } from '../signals.js';
 import { getopt } from './getopt.js';
@@ -116,14 +116,9 @@ export function pidoneLicence(pidoneVersion: string): string {
   ].join('\n');
 }
 
-/**
- * A `print` result, with the stream the tool writes it to. ParseResult's `print` has
- * no stream yet; main.ts writes it to stdout unless `stream` says stderr (see
- * printStream in ./index.ts).
- */
+/** A `print` result, with the stream the tool writes it to (tini: stdout; dumb-init: stderr). */
 export function printResult(text: string, stream: 'stdout' | 'stderr'): ParseResult {
-  const result = { kind: 'print' as const, text, stream };
-  return result;
+  return { kind: 'print', text, stream };
 }
 
 /** tini's strtol check for -e: optional blanks and sign, digits to the end; "" is 0. */
@@ -228,21 +223,17 @@ export function parseTiniArgs(
   const envVerbosity = env['TINI_VERBOSITY'];
   if (envVerbosity !== undefined) verbosity = atoi(envVerbosity);
 
-  const config: Config = {
-    ...defaultConfig(command),
-    compat: 'tini',
+  // What tini changes from pidone's defaults; the rest (the settings' variables,
+  // PIDONE_DRAIN_DELAY included) is as in every mode.
+  const config = compatConfig('tini', command, env, {
     singleChild: !killGroup,
-    setsid: false,
     subreaper: subreaper ? 'on' : 'off',
     remapExit,
-    rewrite: new Map(),
     warnOnReap,
     verbosity: tiniVerbosityToPidone(verbosity),
     parentDeathSignal,
     remaining: 'leave',
-    stopWithChild: false,
-    termGroupOnExit: false,
-  };
+  });
   return { kind: 'run', config };
 }
 

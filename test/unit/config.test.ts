@@ -28,6 +28,13 @@ describe('command line', () => {
     expect(config(['--single-child', '--', 'sh', '-c', 'exit 3']).command).toEqual(['sh', '-c', 'exit 3']);
   });
 
+  it('a command named true or false after a switch is the command, not the switch\'s value', () => {
+    expect(config(['-v', 'true']).command).toEqual(['true']);
+    expect(config(['-v', 'true']).verbosity).toBe(1);
+    expect(config(['--single-child', 'false', 'x'])).toMatchObject({ command: ['false', 'x'], singleChild: true });
+    expect(config(['--no-subreaper', 'true', '-v'])).toMatchObject({ command: ['true', '-v'], subreaper: 'off' });
+  });
+
   it('keeps numbers in the command as strings', () => {
     expect(config(['sleep', '10']).command).toEqual(['sleep', '10']);
     expect(config(['echo', '0x10', '1e3']).command).toEqual(['echo', '0x10', '1e3']);
@@ -73,6 +80,10 @@ describe('command line', () => {
       'wait',
       '--grace',
       '1.5s',
+      '--drain-delay',
+      '2s',
+      '--pdeathsig',
+      'USR1',
       'cmd',
     ]);
     expect(c.singleChild).toBe(true);
@@ -93,6 +104,8 @@ describe('command line', () => {
     expect(c.logFormat).toBe('pretty');
     expect(c.remaining).toBe('wait');
     expect(c.graceMs).toBe(1500);
+    expect(c.drainDelayMs).toBe(2000);
+    expect(c.parentDeathSignal).toBe('SIGUSR1');
   });
 
   it('--no-subreaper turns the automatic subreaper off', () => {
@@ -120,6 +133,8 @@ describe('command line', () => {
     [['--remap-exit', '-1', 'x'], "'-1' is not an exit code"],
     [['--grace', '10', 'x'], "'10' is not a duration"],
     [['--grace', '-1s', 'x'], "'-1s' is not a duration"],
+    [['--drain-delay', '1', 'x'], "--drain-delay: '1' is not a duration"],
+    [['--drain-delay'], "'--drain-delay' needs a value DURATION"],
     [['--log-format', 'xml', 'x'], "--log-format: 'xml' is not one of json, pretty"],
     [['--remaining', 'nuke', 'x'], "--remaining: 'nuke' is not one of kill, wait, leave"],
     [['--', ''], 'empty string'],

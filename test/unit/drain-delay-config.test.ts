@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCompatArgs } from '../../src/compat/index.js';
 import { ConfigError, helpText, parseArgs } from '../../src/config.js';
+import { baseConfig } from '../../src/config-defaults.js';
 import { fastPathCommand } from '../../src/main.js';
 
 function drainDelay(args: string[], env: NodeJS.ProcessEnv = {}): number {
@@ -50,7 +51,7 @@ describe('--drain-delay', () => {
   });
 
   it('is in --help, with its variable', () => {
-    expect(helpText()).toMatch(/--drain-delay DURATION +Hold the first SIGTERM .*PIDONE_DRAIN_DELAY/);
+    expect(helpText()).toMatch(/--drain-delay DURATION +Hold the first SIGTERM .*\(default 0; env PIDONE_DRAIN_DELAY\)$/m);
   });
 });
 
@@ -82,9 +83,11 @@ describe('PIDONE_DRAIN_DELAY', () => {
     expect(bad.exitCode).toBe(2);
   });
 
-  it('takes `pidone -- cmd` off the fast path, so the parser reads and checks it', () => {
-    expect(fastPathCommand(['--', 'x'], {}, '/usr/bin/pidone')).toEqual(['x']);
-    expect(fastPathCommand(['--', 'x'], { PIDONE_DRAIN_DELAY: '' }, '/usr/bin/pidone')).toEqual(['x']);
-    expect(fastPathCommand(['--', 'x'], { PIDONE_DRAIN_DELAY: '2s' }, '/usr/bin/pidone')).toBeNull();
+  it('applies on the fast path of `pidone -- cmd` too, checked the same way', () => {
+    expect(fastPathCommand(['--', 'x'], { PIDONE_DRAIN_DELAY: '2s' }, '/usr/bin/pidone')).toEqual(['x']);
+    expect(baseConfig(['x'], { PIDONE_DRAIN_DELAY: '2s' }).drainDelayMs).toBe(2000);
+    expect(baseConfig(['x'], { PIDONE_DRAIN_DELAY: '' }).drainDelayMs).toBe(0);
+    const bad = error(() => baseConfig(['x'], { PIDONE_DRAIN_DELAY: '3' }));
+    expect(bad.message).toBe(`pidone: PIDONE_DRAIN_DELAY: '3' is not a duration; ${ACCEPTED}`);
   });
 });
