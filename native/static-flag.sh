@@ -1,0 +1,10 @@
+#!/bin/sh
+# binding.gyp: link the launcher (native/launcher.c) statically where this toolchain
+# can (glibc's libc.a, musl), so one build runs on any libc of the same architecture;
+# else dynamically. Prints the flag, or nothing.
+cc=${CC:-cc}
+out=$(mktemp) || exit 0
+if printf 'int main(void) { return 0; }\n' | "$cc" -static -x c - -o "$out" >/dev/null 2>&1; then
+  echo -static
+fi
+rm -f "$out"
