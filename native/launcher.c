@@ -278,15 +278,17 @@ static char *own_path(void) {
 
 /*
  * The JavaScript half: bin/pidone.sh next to this program in an installed package or
- * the image (where this program is bin/pidone), or bin/pidone of the package this
- * program was built in (build/Release/pidone, prebuilds/<platform>-<arch>/pidone).
+ * the image (where this program is bin/pidone), or in the package this program was
+ * built in (build/Release/pidone, prebuilds/<platform>-<arch>/pidone): its bin/pidone.sh
+ * once installed, else its bin/pidone (a source checkout).
  */
 static char *javascript_half(const char *self_dir) {
-  char *next_to = concat(self_dir, "/pidone.sh", "");
-  if (access(next_to, R_OK) == 0) return next_to;
-  char *built = concat(self_dir, "/../../bin/pidone", "");
+  const char *const candidates[] = {"/pidone.sh", "/../../bin/pidone.sh", "/../../bin/pidone"};
   char resolved[PATH_MAX];
-  if (access(built, R_OK) == 0 && realpath(built, resolved) != NULL) return concat(resolved, "", "");
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+    char *path = concat(self_dir, candidates[i], "");
+    if (access(path, R_OK) == 0 && realpath(path, resolved) != NULL) return concat(resolved, "", "");
+  }
   return NULL;
 }
 

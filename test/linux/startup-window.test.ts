@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLauncherRecord } from '../../src/boot.js';
 import { caughtSignals, signalNumber } from '../../src/signals.js';
-import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
+import { fixture, PIDONE, PIDONE_SH, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, poll, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
@@ -268,11 +268,14 @@ describeWithNamespaces('limits that Node must fit in', () => {
     expect(results.some((r) => r.endsWith('ran')), results.join('; ')).toBe(true);
   }, 200_000);
 
-  /** RLIMIT_NOFILE soft/hard for pidone; the child prints what it got. */
+  /**
+   * RLIMIT_NOFILE soft/hard for pidone through the sh launcher (the native one:
+   * launcher-native.test.ts); the child prints what it got.
+   */
   function withNofile(soft: number, hard: number) {
     const run = spawnSync(
       fixture('startat'),
-      ['--nofile', String(soft), '--nofile-hard', String(hard), '--', PIDONE, '--', 'sh', '-c', 'echo "child $(ulimit -Sn) $(ulimit -Hn)"'],
+      ['--nofile', String(soft), '--nofile-hard', String(hard), '--', PIDONE_SH, '--', 'sh', '-c', 'echo "child $(ulimit -Sn) $(ulimit -Hn)"'],
       { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return { out: run.stdout, err: run.stderr, end: /^(exit \d+|signal \d+)$/m.exec(run.stdout)?.[1] };
@@ -415,7 +418,7 @@ describe('PIDONE_LAUNCHER is trusted only for the pid it was written for', () =>
 
 describe('the signals the launcher catches before boot()', () => {
   it('the sh half traps, and the JS half catches first, the same signals, all of them ones pidone catches', () => {
-    const launcher = readFileSync(PIDONE, 'utf8');
+    const launcher = readFileSync(PIDONE_SH, 'utf8');
     const trapped = /^for pidone_sig in ([\d ]+); do\n  trap /m.exec(launcher)![1]!.split(' ').map(Number);
     const rt = /^pidone_sig=(\d+)\nwhile \[ \$pidone_sig -le (\d+) \]; do\n  trap /m.exec(launcher)!;
     for (let n = Number(rt[1]); n <= Number(rt[2]); n++) trapped.push(n);
