@@ -27,7 +27,8 @@
       "type": "executable",
       "sources": ["native/launcher.c"],
       "defines": ["_GNU_SOURCE"],
-      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"]
+      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["<!@(sh native/static-flag.sh)"]
     }
   ]
 }

@@ -11,10 +11,11 @@
  * environment on as the bytes it got, in one pass, and keeps argv[0] as typed
  * (docs/decisions.md, "The native launcher").
  *
- * Linked against libc only, like the addon: a prebuild runs where the addon's prebuild
- * loads (glibc at least as new as the build machine's). Static linking would save the
- * dynamic loader's few hundred microseconds before main() but add 300 kB to the npm
- * package (docs/decisions.md). It allocates, but never frees: it ends in execve or
+ * Linked statically where the toolchain can (binding.gyp, native/static-flag.sh): a
+ * dynamically linked program needs an fd for libc before main(), which a soft limit of
+ * 3 with fds 0-2 open does not leave (the loader fails, exit 127); static, it also
+ * skips the loader's few hundred microseconds before the parent is read, and runs on
+ * any libc of its architecture. It allocates, but never frees: it ends in execve or
  * exit.
  */
 #ifndef _GNU_SOURCE

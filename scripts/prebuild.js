@@ -8,7 +8,8 @@
 //
 // The build runs in a scratch copy of binding.gyp and native/: node-gyp rebuild
 // deletes and rewrites build/, and tests running meanwhile load build/Release.
-// The native launcher (native/launcher.c) ships next to the addon as prebuilds/<platform>-<arch>/pidone; the install script
+// The native launcher (native/launcher.c, statically linked where the toolchain can)
+// ships next to the addon as prebuilds/<platform>-<arch>/pidone; the install script
 // puts it in bin/pidone once it has run here (scripts/install.js).
 //
 // Prebuilds are not committed; CI makes them before `npm pack` (.ci/run).

@@ -215,12 +215,18 @@ for (const mode of MODES) {
 
   describeWithNamespaces(`SIGTERM at start, as ${mode === 'pid1' ? 'PID 1' : 'a subreaper'}`, () => {
     it('a SIGTERM that comes while the launcher runs (before Node) reaches the child', async () => {
-      // Try until startat saw SIGTERM caught while the launcher's sh still ran (a loaded
-      // machine may let the poll first see it in Node).
+      // Try until startat saw SIGTERM caught while the launcher still ran (a loaded
+      // machine may let the poll first see it in Node). The native launcher runs for
+      // about a millisecond: a Node whose `--version` is slow to answer (dist/node-flags
+      // is for another Node, so the launcher asks it) holds it there for the poll.
+      const dir = tempDir();
+      const slowNode = join(dir, 'node');
+      writeFileSync(slowNode, `#!/bin/sh\n[ "$1" = --version ] && sleep 0.5\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
       for (let attempt = 0; attempt < 10; attempt++) {
         const run = startAt(
           [...pidNs, '--when-caught', String(SIGTERM), '--after-exec', '2', '--signal', String(SIGTERM)],
           [PIDONE, '--', 'sh', '-c', `trap 'echo term; exit 0' TERM; echo ready; sleep 30 & wait`],
+          { PIDONE_NODE: slowNode },
         );
         const caughtIn = (await run.waitFor(/^caught-in (.*)$/m))?.[1];
         if (caughtIn === undefined || caughtIn.endsWith('/node')) {

@@ -144,6 +144,7 @@ describe('npm package', () => {
       'binding.gyp',
       'native/addon.cc',
       'native/launcher.c',
+      'native/static-flag.sh',
       'prebuilds/linux-x64/pidone',
       'scripts/install.js',
       'scripts/code-cache.mjs',
@@ -153,8 +154,9 @@ describe('npm package', () => {
     expect(paths.some((p) => /^prebuilds\/linux-x64\/[^/]+\.glibc\.node$/.test(p))).toBe(true);
     const unwanted = paths.filter((p) => /^(src|test|bench|docs|examples|node_modules|build|\.ci)\//.test(p) || /\.ts$/.test(p.replace(/\.d\.ts$/, '')));
     expect(unwanted).toEqual([]);
-    expect(packed.size).toBeLessThan(400_000);
-    expect(packed.unpackedSize).toBeLessThan(2_000_000);
+    // The statically linked native launcher is 0.7 MB of it (0.3 MB compressed; docs/decisions.md).
+    expect(packed.size).toBeLessThan(700_000);
+    expect(packed.unpackedSize).toBeLessThan(2_500_000);
 
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>;
     expect(pkg.engines.node).toMatch(/20/);
