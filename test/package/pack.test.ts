@@ -90,9 +90,10 @@ function isElf(path: string): boolean {
  * name pidone was run as (argv0=), the sh launcher's does not.
  */
 function launcherOf(pidone: string, cwd: string, env: NodeJS.ProcessEnv): 'native' | 'sh' | string {
-  const r = run(pidone, ['--', 'sh', '-c', 'tr "\\0" "\\n" </proc/$PPID/environ | grep "^PIDONE_LAUNCHER="'], cwd, env);
-  if (r.status !== 0) return `failed: ${r.status} ${r.stderr}`;
-  return / argv0=/.test(r.stdout) ? 'native' : 'sh';
+  const r = run(pidone, ['--', 'sh', '-c', 'tr "\\0" "\\n" </proc/$PPID/environ'], cwd, env);
+  const record = r.stdout.split('\n').find((l) => l.startsWith('PIDONE_LAUNCHER='));
+  if (r.status !== 0 || record === undefined) return `failed: ${r.status} ${r.stderr}`;
+  return / argv0=/.test(record) ? 'native' : 'sh';
 }
 
 /** An empty project directory to install into. */
