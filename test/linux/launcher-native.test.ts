@@ -7,7 +7,7 @@
  * a path. Real kernel, real tini and dumb-init (Debian's) to compare with.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -294,6 +294,26 @@ describe('argv[0] as typed: called through PATH, the compat modes print what tin
       expect(got.stdout + got.stderr).not.toContain(ours);
     });
   }
+});
+
+describeWithNamespaces('without /proc (a tmpfs over it, in a mount namespace of its own)', () => {
+  it('the launcher finds itself (AT_EXECFN) and the inherited fds (fcntl): the child gets exactly 0-2, 3 and 7', () => {
+    const dir = tempDir();
+    const three = openSync(join(dir, 'three'), 'w');
+    const seven = openSync(join(dir, 'seven'), 'w');
+    cleanups.push(() => [three, seven].forEach((fd) => closeSync(fd)));
+    // Which of 3-9 the child has open, asked with a redirection (no /proc to list; dash takes one digit).
+    const child = 'for fd in 3 4 5 6 7 8 9; do { true >&$fd; } 2>/dev/null && printf "%s " $fd; done; echo';
+    const script = `mount -t tmpfs tmpfs /proc && exec ${fixture('fdexec')} 0,1,2,3,7 -- ${PIDONE} -- sh -c '${child}'`;
+    const r = spawnSync('unshare', ['--mount', 'sh', '-c', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      stdio: ['ignore', 'pipe', 'pipe', three, 'ignore', 'ignore', 'ignore', seven],
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('3 7 \n');
+  });
 });
 
 describe('what the launcher cannot do: one line, exit 1, nothing spawned', () => {
