@@ -191,6 +191,10 @@ describe('npm package', () => {
     expect(statSync(join(installed, 'bin', 'pidone')).mode & 0o111).toBe(0o111);
     expect(readFileSync(join(installed, 'bin', 'pidone.sh'), 'utf8')).toBe(readFileSync(join(ROOT, 'bin', 'pidone'), 'utf8'));
     expect(launcherOf(join(dir, 'node_modules', '.bin', 'pidone'), dir, env)).toBe('native');
+    // --pid-ns starts the inner pidone (PID 1 of the namespace) through bin/pidone too.
+    const inner = run(join(dir, 'node_modules', '.bin', 'pidone'), ['--pid-ns', '--', 'sh', '-c', 'tr "\\0" "\\n" </proc/1/environ'], dir, env);
+    expect(inner.status, inner.stderr).toBe(0);
+    expect(inner.stdout.split('\n').find((l) => l.startsWith('PIDONE_LAUNCHER='))).toMatch(/^PIDONE_LAUNCHER=pid=1 .* argv0=\S*\/bin\/pidone$/);
 
     // The install script made V8's code cache for this Node, and the launcher uses it.
     const debug = run(join(dir, 'node_modules', '.bin', 'pidone'), ['-vv', '--log-format', 'json', '--', 'true'], dir, env);
