@@ -20,6 +20,15 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-fexceptions", "-std=c++17", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "pidone-launcher",
+      "product_name": "pidone",
+      "type": "executable",
+      "sources": ["native/launcher.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["<!@(sh native/static-flag.sh)"]
     }
   ]
 }

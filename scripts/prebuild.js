@@ -8,12 +8,16 @@
 //
 // The build runs in a scratch copy of binding.gyp and native/: node-gyp rebuild
 // deletes and rewrites build/, and tests running meanwhile load build/Release.
+// The native launcher (native/launcher.c, statically linked where the toolchain can)
+// ships next to the addon as prebuilds/<platform>-<arch>/pidone; the install script
+// puts it in bin/pidone once it has run here (scripts/install.js).
+//
 // Prebuilds are not committed; CI makes them before `npm pack` (.ci/run).
 //
 // Run it through npm (`npm run build:prebuild`), which hands node-gyp the npm config
 // (nodedir, for instance) as npm_config_* variables.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +43,16 @@ try {
     process.stderr.write(`pidone: prebuildify failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})\n`);
     process.exit(1);
   }
+  // The launcher, built by the same node-gyp run, stripped like the addon.
+  const launcher = join(scratch, 'build', 'Release', 'pidone');
+  const tupleDir = join(out, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (!existsSync(launcher) || !existsSync(tupleDir)) {
+    process.stderr.write(`pidone: the native launcher was not built (${launcher})\n`);
+    process.exit(1);
+  }
+  cpSync(launcher, join(tupleDir, 'pidone'));
+  chmodSync(join(tupleDir, 'pidone'), 0o755);
+  spawnSync('strip', [join(tupleDir, 'pidone')], { stdio: 'inherit' });
   // Replace this platform's prebuilds as a whole: a stale name must not linger.
   for (const tuple of readdirSync(join(out, 'prebuilds'))) {
     const target = join(root, 'prebuilds', tuple);

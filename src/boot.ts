@@ -18,28 +18,38 @@ export interface LaunchInfo {
   readonly codeCache?: 'used' | 'rejected' | 'none';
 }
 
-/** What the launcher's sh half (bin/pidone) saw before Node started: PIDONE_LAUNCHER. */
+/**
+ * What the launcher saw before Node started: PIDONE_LAUNCHER, written by the native
+ * launcher (native/launcher.c) or by bin/pidone's sh half.
+ */
 export interface LauncherRecord {
-  /** The parent when the launcher started (dash's $PPID). */
+  /** The parent when the launcher started (its first instruction, or dash's $PPID). */
   readonly ppid: number;
   /** RLIMIT_NOFILE's soft limit pidone was started with (null: unlimited or unknown). */
   readonly nofileSoft: number | null;
   /** Signals the launcher caught (trap) before Node ran, in the order they came. */
   readonly signals: readonly number[];
+  /**
+   * The name pidone was run as, as typed (the native launcher's argv[0]); undefined from
+   * the sh half, whose $0 the kernel has already replaced by the script's path.
+   */
+  readonly argv0?: string;
 }
 
 /**
- * PIDONE_LAUNCHER ("pid=P ppid=Q nofile=[N] signals=[a,b,...]"), trusted only when it
+ * PIDONE_LAUNCHER ("pid=P ppid=Q nofile=[N] signals=[a,b,...][ argv0=NAME]"; NAME runs
+ * to the end, whatever it holds), trusted only when it
  * was written for this very process (P is our pid): a value inherited from an outer
  * pidone's launcher, through a child's environment, describes another process.
  */
 export function parseLauncherRecord(value: string | undefined, selfPid: number): LauncherRecord | null {
-  const m = /^pid=(\d+) ppid=(\d+) nofile=(\d*) signals=((?:\d+(?:,\d+)*)?)$/.exec(value ?? '');
+  const m = /^pid=(\d+) ppid=(\d+) nofile=(\d*) signals=((?:\d+(?:,\d+)*)?)(?: argv0=([\s\S]*))?$/.exec(value ?? '');
   if (!m || Number(m[1]) !== selfPid) return null;
   return {
     ppid: Number(m[2]),
     nofileSoft: m[3] === '' ? null : Number(m[3]),
     signals: m[4] === '' ? [] : m[4]!.split(',').map(Number),
+    ...(m[5] !== undefined ? { argv0: m[5] } : {}),
   };
 }
 
@@ -48,6 +58,10 @@ export async function boot(argv: readonly string[], launch: LaunchInfo = {}): Pr
   // --pdeathsig compares this with getppid() once PR_SET_PDEATHSIG is set. The
   // launcher read it at its first instruction; Node's start-up (tens of ms) comes after.
   const initialPpid = record?.ppid ?? process.ppid;
+  // The name pidone was run as, where src/main.ts reads it (the script's path under the
+  // sh half): the compat modes choose by it and print it, as tini and dumb-init print
+  // their argv[0] (docs/compat.md).
+  if (record?.argv0 !== undefined) process.argv[1] = record.argv0;
   let kernel: LinuxKernel | Error;
   try {
     kernel = createLinuxKernel({ preforked: process.env['PIDONE_PREFORKED'] });

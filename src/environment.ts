@@ -71,7 +71,9 @@ export function childEnvironment(env: NodeJS.ProcessEnv | readonly string[]): st
       if (name.startsWith(SAVED_PREFIX) && saved.has(original)) out.push(original + entry.slice(name.length));
       continue;
     }
-    if (saved.has(name)) continue;
+    // The launcher renamed every <name>=value it held aside; what remains under that name
+    // (only an entry without '=', which no getenv(3) reads) passes on as it is.
+    if (saved.has(name) && entry.includes('=')) continue;
     out.push(entry);
   }
   return out;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString, decodeEntries, stringToBytes } from '../../src/environment.js';
-import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
+import { fixture, PIDONE, PIDONE_SH, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, type Mode } from '../helpers/run-pidone.js';
 
@@ -146,7 +146,8 @@ describe.each(MODES)('bytes, as %s', (mode: Mode) => {
 });
 
 describe('the environment, entry for entry', () => {
-  const nodeRunsPidone = () => [b(process.execPath), b(PIDONE)];
+  // bin/pidone is also the JavaScript half, which Node runs as it is.
+  const nodeRunsPidone = () => [b(process.execPath), b(PIDONE_SH)];
 
   it('Node running pidone without the shell launcher: duplicates, entries without "=", any name, in order', () => {
     const dir = tempDir();
@@ -186,7 +187,7 @@ describe('the environment, entry for entry', () => {
     const dir = tempDir();
     const env = ['f', 'fd', 'fds', 'flags', 'name', '_'].map((n) => b(`${n}=the user's ${n}`));
     env.push(b('PATH=/usr/local/bin:/usr/bin:/bin'), b(`PWD=${dir}`));
-    const seen = runRaw([b(PIDONE), b('--'), b(fixture('showbytes'))], env, { cwd: dir });
+    const seen = runRaw([b(PIDONE_SH), b('--'), b(fixture('showbytes'))], env, { cwd: dir });
     expect(sorted(seen.env)).toEqual(sorted(env));
   });
 

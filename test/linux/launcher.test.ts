@@ -1,15 +1,17 @@
 /**
- * The launcher (bin/pidone) and what it hands to Node: the Node start-up variables it
- * holds aside for the child, the one-file bundle it runs and V8's code cache for it.
- * Run as an ordinary process (no namespace needed): the launcher does the same as PID 1.
+ * The launchers (the native one, native/launcher.c, and the sh one, bin/pidone, its
+ * fallback) and what they hand to Node: the Node start-up variables they hold aside for
+ * the child, the one-file bundle (bin/pidone's JavaScript half runs it) and V8's code
+ * cache for it. Run as an ordinary process (no namespace needed): the launcher does the
+ * same as PID 1. launcher-native.test.ts has what only the native launcher does.
  */
-import { fork, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NODE_STARTUP_VARS } from '../../src/environment.js';
-import { PIDONE, ROOT } from '../helpers/paths.js';
+import { PIDONE, PIDONE_NATIVE, PIDONE_SH, ROOT } from '../helpers/paths.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -41,15 +43,23 @@ function logLines(stderr: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-describe('Node start-up variables: for the child, not for pidone', () => {
-  it('the launcher and src/environment.ts hold aside the same variables', () => {
-    const launcher = readFileSync(PIDONE, 'utf8');
+describe('Node start-up variables: the same list everywhere', () => {
+  it('the sh launcher and src/environment.ts hold aside the same variables', () => {
+    const launcher = readFileSync(PIDONE_SH, 'utf8');
     const list = /^for pidone_name in ([A-Z0-9_ ]+); do$/m.exec(launcher)?.[1]?.split(' ');
     expect(list).toEqual([...NODE_STARTUP_VARS]);
   });
+});
+
+const LAUNCHERS: Array<[string, string]> = [
+  ['native', PIDONE_NATIVE],
+  ['sh', PIDONE_SH],
+];
+
+describe.each(LAUNCHERS)('Node start-up variables: for the child, not for pidone (%s launcher)', (_kind, launcher) => {
 
   it('NODE_EXTRA_CA_CERTS reaches the child unchanged; pidone neither loads it nor warns about it', () => {
-    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_EXTRA_CA_CERTS"'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_EXTRA_CA_CERTS"'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, launcher);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('/nonexistent/ca.pem\n');
     // Node warns "Ignoring extra certs from ..." on its stderr when it loads a missing file.
@@ -58,7 +68,7 @@ describe('Node start-up variables: for the child, not for pidone', () => {
 
   it('NODE_V8_COVERAGE reaches the child; pidone writes no coverage of its own', () => {
     const dir = tempDir();
-    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_V8_COVERAGE"'], { NODE_V8_COVERAGE: dir });
+    const r = run(['--', 'sh', '-c', 'printf "%s\\n" "$NODE_V8_COVERAGE"'], { NODE_V8_COVERAGE: dir }, launcher);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${dir}\n`);
     expect(readdirSync(dir)).toEqual([]);
@@ -66,9 +76,8 @@ describe('Node start-up variables: for the child, not for pidone', () => {
 
   it("a Node parent's IPC channel (fork) reaches a Node child through pidone", async () => {
     const childScript = "process.send({ hello: 1 }); process.on('message', (m) => { process.send({ echo: m }); process.disconnect(); });";
-    const pidone = fork(PIDONE, ['--', process.execPath, '-e', childScript], {
-      execPath: '/bin/sh',
-      execArgv: [],
+    // 'ipc' in stdio: Node sets NODE_CHANNEL_FD for pidone, as fork() would.
+    const pidone = spawn(launcher, ['--', process.execPath, '-e', childScript], {
       env: cleanEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseLauncherRecord } from '../../src/boot.js';
 import { caughtSignals } from '../../src/signal-policy.js';
 import { signalNumber } from '../../src/signals.js';
-import { fixture, PIDONE, ROOT } from '../helpers/paths.js';
+import { fixture, PIDONE, PIDONE_SH, ROOT } from '../helpers/paths.js';
 import { describeWithNamespaces } from '../helpers/privilege.js';
 import { MODES, poll, startPidone, type Mode, type PidoneRun } from '../helpers/run-pidone.js';
 
@@ -216,12 +216,18 @@ for (const mode of MODES) {
 
   describeWithNamespaces(`SIGTERM at start, as ${mode === 'pid1' ? 'PID 1' : 'a subreaper'}`, () => {
     it('a SIGTERM that comes while the launcher runs (before Node) reaches the child', async () => {
-      // Try until startat saw SIGTERM caught while the launcher's sh still ran (a loaded
-      // machine may let the poll first see it in Node).
+      // Try until startat saw SIGTERM caught while the launcher still ran (a loaded
+      // machine may let the poll first see it in Node). The native launcher runs for
+      // about a millisecond: a Node whose `--version` is slow to answer (dist/node-flags
+      // is for another Node, so the launcher asks it) holds it there for the poll.
+      const dir = tempDir();
+      const slowNode = join(dir, 'node');
+      writeFileSync(slowNode, `#!/bin/sh\n[ "$1" = --version ] && sleep 0.5\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
       for (let attempt = 0; attempt < 10; attempt++) {
         const run = startAt(
           [...pidNs, '--when-caught', String(SIGTERM), '--after-exec', '2', '--signal', String(SIGTERM)],
           [PIDONE, '--', 'sh', '-c', `trap 'echo term; exit 0' TERM; echo ready; sleep 30 & wait`],
+          { PIDONE_NODE: slowNode },
         );
         const caughtIn = (await run.waitFor(/^caught-in (.*)$/m))?.[1];
         if (caughtIn === undefined || caughtIn.endsWith('/node')) {
@@ -269,11 +275,14 @@ describeWithNamespaces('limits that Node must fit in', () => {
     expect(results.some((r) => r.endsWith('ran')), results.join('; ')).toBe(true);
   }, 200_000);
 
-  /** RLIMIT_NOFILE soft/hard for pidone; the child prints what it got. */
+  /**
+   * RLIMIT_NOFILE soft/hard for pidone through the sh launcher (the native one:
+   * launcher-native.test.ts); the child prints what it got.
+   */
   function withNofile(soft: number, hard: number) {
     const run = spawnSync(
       fixture('startat'),
-      ['--nofile', String(soft), '--nofile-hard', String(hard), '--', PIDONE, '--', 'sh', '-c', 'echo "child $(ulimit -Sn) $(ulimit -Hn)"'],
+      ['--nofile', String(soft), '--nofile-hard', String(hard), '--', PIDONE_SH, '--', 'sh', '-c', 'echo "child $(ulimit -Sn) $(ulimit -Hn)"'],
       { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return { out: run.stdout, err: run.stderr, end: /^(exit \d+|signal \d+)$/m.exec(run.stdout)?.[1] };
@@ -416,7 +425,7 @@ describe('PIDONE_LAUNCHER is trusted only for the pid it was written for', () =>
 
 describe('the signals the launcher catches before boot()', () => {
   it('the sh half traps, and the JS half catches first, the same signals, all of them ones pidone catches', () => {
-    const launcher = readFileSync(PIDONE, 'utf8');
+    const launcher = readFileSync(PIDONE_SH, 'utf8');
     const trapped = /^for pidone_sig in ([\d ]+); do\n  trap /m.exec(launcher)![1]!.split(' ').map(Number);
     const rt = /^pidone_sig=(\d+)\nwhile \[ \$pidone_sig -le (\d+) \]; do\n  trap /m.exec(launcher)!;
     for (let n = Number(rt[1]); n <= Number(rt[2]); n++) trapped.push(n);

@@ -8,11 +8,15 @@
  *   from the shipped native/ and binding.gyp;
  * - with neither (a tarball without prebuilds, no compiler): the install fails with
  *   pidone's own message saying what was tried and what to do;
+ * - either way, bin/pidone in the installed package is the native launcher
+ *   (native/launcher.c; the prebuild's, or the one built from source), with the sh
+ *   launcher beside it as bin/pidone.sh; where no native launcher is there to run, the
+ *   sh launcher stays bin/pidone (docs/decisions.md, "The native launcher");
  * - the library API (`import { runInit } from 'pidone'`, 'pidone/sim') type-checks
  *   and runs from the installed package: examples/library/ is compiled and run.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +79,23 @@ function noCompilerPath(): string {
   return dir;
 }
 
+/** Is `path` an ELF program (the native launcher) rather than a script? */
+function isElf(path: string): boolean {
+  return readFileSync(path).subarray(0, 4).toString('latin1') === '\x7fELF';
+}
+
+/**
+ * Which launcher started pidone's Node, as its child sees it: the native launcher's
+ * record (PIDONE_LAUNCHER in Node's initial environment, /proc/PID/environ) carries the
+ * name pidone was run as (argv0=), the sh launcher's does not.
+ */
+function launcherOf(pidone: string, cwd: string, env: NodeJS.ProcessEnv): 'native' | 'sh' | string {
+  const r = run(pidone, ['--', 'sh', '-c', 'tr "\\0" "\\n" </proc/$PPID/environ'], cwd, env);
+  const record = r.stdout.split('\n').find((l) => l.startsWith('PIDONE_LAUNCHER='));
+  if (r.status !== 0 || record === undefined) return `failed: ${r.status} ${r.stderr}`;
+  return / argv0=/.test(record) ? 'native' : 'sh';
+}
+
 /** An empty project directory to install into. */
 function project(name: string): string {
   const dir = join(work, name);
@@ -92,7 +113,7 @@ beforeAll(() => {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run 'npm run build' before the package tests`);
   }
   // .ci/run builds the prebuild before the tests; build it here when it is missing.
-  if (!existsSync(PREBUILD_DIR) || !readdirSync(PREBUILD_DIR).some((f) => f.endsWith('.node'))) {
+  if (!existsSync(PREBUILD_DIR) || !readdirSync(PREBUILD_DIR).some((f) => f.endsWith('.node')) || !existsSync(join(PREBUILD_DIR, 'pidone'))) {
     const r = spawnSync('npm', ['run', 'build:prebuild'], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`npm run build:prebuild failed:\n${r.stdout}\n${r.stderr}`);
   }
@@ -123,6 +144,9 @@ describe('npm package', () => {
       'dist/kernel/sim/index.d.ts',
       'binding.gyp',
       'native/addon.cc',
+      'native/launcher.c',
+      'native/static-flag.sh',
+      'prebuilds/linux-x64/pidone',
       'scripts/install.js',
       'scripts/code-cache.mjs',
     ]) {
@@ -131,8 +155,9 @@ describe('npm package', () => {
     expect(paths.some((p) => /^prebuilds\/linux-x64\/[^/]+\.glibc\.node$/.test(p))).toBe(true);
     const unwanted = paths.filter((p) => /^(src|test|bench|docs|examples|node_modules|build|\.ci)\//.test(p) || /\.ts$/.test(p.replace(/\.d\.ts$/, '')));
     expect(unwanted).toEqual([]);
-    expect(packed.size).toBeLessThan(400_000);
-    expect(packed.unpackedSize).toBeLessThan(2_000_000);
+    // The statically linked native launcher is 0.7 MB of it (0.3 MB compressed; docs/decisions.md).
+    expect(packed.size).toBeLessThan(700_000);
+    expect(packed.unpackedSize).toBeLessThan(2_500_000);
 
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>;
     expect(pkg.engines.node).toMatch(/20/);
@@ -160,6 +185,17 @@ describe('npm package', () => {
     const version = run(join(dir, 'node_modules', '.bin', 'pidone'), ['--version'], dir, env);
     expect(version.stdout.trim()).toMatch(/^pidone \d+\.\d+\.\d+/);
 
+    // What runs is the prebuild's native launcher, in bin/pidone; the sh launcher is beside it.
+    expect(isElf(join(installed, 'bin', 'pidone'))).toBe(true);
+    expect(readFileSync(join(installed, 'bin', 'pidone')).equals(readFileSync(join(PREBUILD_DIR, 'pidone')))).toBe(true);
+    expect(statSync(join(installed, 'bin', 'pidone')).mode & 0o111).toBe(0o111);
+    expect(readFileSync(join(installed, 'bin', 'pidone.sh'), 'utf8')).toBe(readFileSync(join(ROOT, 'bin', 'pidone'), 'utf8'));
+    expect(launcherOf(join(dir, 'node_modules', '.bin', 'pidone'), dir, env)).toBe('native');
+    // --pid-ns starts the inner pidone (PID 1 of the namespace) through bin/pidone too.
+    const inner = run(join(dir, 'node_modules', '.bin', 'pidone'), ['--pid-ns', '--', 'sh', '-c', 'tr "\\0" "\\n" </proc/1/environ'], dir, env);
+    expect(inner.status, inner.stderr).toBe(0);
+    expect(inner.stdout.split('\n').find((l) => l.startsWith('PIDONE_LAUNCHER='))).toMatch(/^PIDONE_LAUNCHER=pid=1 .* argv0=\S*\/bin\/pidone$/);
+
     // The install script made V8's code cache for this Node, and the launcher uses it.
     const debug = run(join(dir, 'node_modules', '.bin', 'pidone'), ['-vv', '--log-format', 'json', '--', 'true'], dir, env);
     expect(debug.status, debug.stderr).toBe(0);
@@ -178,6 +214,31 @@ describe('npm package', () => {
 
     const r = run('npx', ['--no', 'pidone', '--', 'sh', '-c', 'exit 3'], dir, env);
     expect(r.status, r.stderr).toBe(3);
+    // The native launcher built here, in bin/pidone.
+    expect(isElf(join(installed, 'bin', 'pidone'))).toBe(true);
+    expect(readFileSync(join(installed, 'bin', 'pidone')).equals(readFileSync(join(installed, 'build', 'Release', 'pidone')))).toBe(true);
+    expect(launcherOf(join(dir, 'node_modules', '.bin', 'pidone'), dir, env)).toBe('native');
+  }, 60_000);
+
+  it('keeps the sh launcher where no native launcher is there to run (a prebuild without one, no compiler)', () => {
+    const unpacked = join(work, 'unpacked-no-launcher');
+    mkdirSync(unpacked);
+    expect(run('tar', ['-xzf', tarball, '-C', unpacked], work, cleanEnv()).status).toBe(0);
+    rmSync(join(unpacked, 'package', 'prebuilds', `${process.platform}-${process.arch}`, 'pidone'));
+    const tgz = join(work, 'pidone-no-launcher.tgz');
+    expect(run('tar', ['-czf', tgz, '-C', unpacked, 'package'], work, cleanEnv()).status).toBe(0);
+
+    const PATH = existsSync(join(work, 'bin-no-compiler')) ? join(work, 'bin-no-compiler') : noCompilerPath();
+    const env = cleanEnv({ PATH });
+    const dir = project('sh-fallback');
+    const install = npmInstall(dir, env, tgz);
+    expect(install.status, install.stderr).toBe(0);
+    const installed = join(dir, 'node_modules', 'pidone');
+    expect(isElf(join(installed, 'bin', 'pidone'))).toBe(false);
+    expect(existsSync(join(installed, 'bin', 'pidone.sh'))).toBe(false);
+    const r = run('npx', ['--no', 'pidone', '--', 'sh', '-c', 'exit 3'], dir, env);
+    expect(r.status, r.stderr).toBe(3);
+    expect(launcherOf(join(dir, 'node_modules', '.bin', 'pidone'), dir, env)).toBe('sh');
   }, 60_000);
 
   it('fails the install with a clear message when there is no prebuild and no compiler', () => {
