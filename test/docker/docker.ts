@@ -103,11 +103,20 @@ export async function waitFor<T>(what: string, check: () => T | undefined, timeo
   }
 }
 
-/** Waits until the container's stdout has a line matching `pattern`. */
+/**
+ * Waits until the container's stdout matches `pattern`; fails at once, with what the
+ * container printed, when it has ended without.
+ */
 export async function waitForOutput(id: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   return waitFor(`${pattern} in the output of ${id.slice(0, 12)}`, () => {
-    const { stdout } = logs(id);
-    return pattern.test(stdout) ? stdout : undefined;
+    const { stdout, stderr } = logs(id);
+    if (pattern.test(stdout)) return stdout;
+    if (docker(['inspect', '--format', '{{.State.Running}}', id]).stdout.trim() === 'false') {
+      const { stdout: out, stderr: err } = logs(id);
+      if (pattern.test(out)) return out;
+      throw new Error(`container ${id.slice(0, 12)} ended without printing ${pattern}; stdout: ${JSON.stringify(out)}, stderr: ${JSON.stringify(err || stderr)}`);
+    }
+    return undefined;
   }, timeoutMs);
 }
 
