@@ -112,7 +112,7 @@ start() {
 }
 
 stop() {
-  local pid killed=0
+  local pid killed=0 stopping=$SECONDS
   if pid=$(running_pid); then
     # SIGTERM: dockerd stops the containers it still runs and its containerd, then
     # exits; SIGKILL only when it has not within the timeout.
@@ -138,6 +138,7 @@ stop() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   cleanup_dir
+  echo "docker-engine: stopped and $dir removed in $((SECONDS - stopping))s" >&2
 }
 
 case "$action" in

@@ -39,18 +39,23 @@ describe.skipIf(skip !== '')(`docker run -it${skip ? ` (skipped: ${skip})` : ''}
     const r = dockerOnPty(
       [
         { expect: prompt, timeout: 60 },
-        { send: 'cat\r' },
-        { sleep: 0.5 },
+        // The job says it runs (the typed line, echoed, has a ';' after the word).
+        { send: "sh -c 'echo cat-running; exec cat'\r" },
+        { expect: 'cat-running\\r\\n' },
+        { sleep: 0.3 },
         { send: '\u001a' },
         { expect: 'Stopped' },
-        { expect: prompt },
+        { sleep: 0.3 },
         { send: 'fg\r' },
         { sleep: 0.5 },
         { send: 'after-fg\r' },
         // The terminal echoes the line, then cat writes it back: twice means cat read it.
         { expect: 'after-fg\\r\\n(.*\\r\\n)?after-fg' },
+        // EOF ends cat; the shell reads the terminal again (the echoed line has no 42).
         { send: '\u0004' },
-        { expect: prompt },
+        { sleep: 0.3 },
+        { send: 'echo "back $((40 + 2))"\r' },
+        { expect: 'back 42' },
         { send: 'exit 5\r' },
       ],
       ['run', '-it', '--rm', '--label', LABEL, '--network', 'none', '-e', 'PS1=pidone-sh$ ', IMAGE, 'bash', '--norc', '--noprofile', '-i'],
