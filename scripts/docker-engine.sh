@@ -36,11 +36,17 @@ docker_cli() {
 }
 
 running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
+  local pid file
+  for file in "$pidfile" "$dir/dockerd.launched"; do
+    [ -f "$file" ] || continue
+    pid=$(cat "$file")
+    # Only a dockerd: a pid left in a file may since belong to another process.
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  return 1
 }
 
 # Mount points at or under DIR, deepest first (overlay2 layers, the containers' shm,
@@ -91,6 +97,9 @@ start() {
     --iptables=false --ip6tables=false --bridge=none \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
     -H "unix://$socket" >"$log" 2>&1 </dev/null &
+  # stop reads the pid file, which dockerd writes only once it is under way; a start
+  # that fails before then is stopped through this pid.
+  echo $! >"$dir/dockerd.launched"
   local started=$SECONDS
   until docker_cli info >/dev/null 2>&1; do
     if [ $((SECONDS - started)) -ge "$start_timeout" ]; then
