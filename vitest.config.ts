@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The storms and the soak run on their own: npm run test:stress.
-    exclude: ['test/stress/**', '**/node_modules/**'],
+    // The storms and the soak run on their own: npm run test:stress; the Docker suite
+    // needs an engine: npm run test:docker.
+    exclude: ['test/stress/**', 'test/docker/**', '**/node_modules/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
