@@ -8,7 +8,7 @@
  * loaded, so the policy (src/init.ts) and the logger are loaded only when startInit()
  * runs.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, settingEntries, type Config } from './config-defaults.js';
 import { childEnvironment, decodeEntries, exactArguments, stringToBytes } from './environment.js';
@@ -68,11 +68,25 @@ export function childEnvironmentOfProcess(): string[] {
 }
 
 /**
+ * The launchers of this package, the native one first: in a source checkout node-gyp
+ * builds it at build/Release/pidone next to the sh launcher bin/pidone; in an installed
+ * package or an image it has taken bin/pidone's place (scripts/install.js,
+ * scripts/stage-image.js), and the sh launcher is bin/pidone.sh.
+ */
+function launcherPaths(): string[] {
+  const root = packageRoot();
+  return [join(root, 'build', 'Release', 'pidone'), join(root, 'bin', 'pidone'), join(root, 'bin', 'pidone.sh')];
+}
+
+/**
  * True when `command` resolves to this very pidone (its launcher script). Paths are
  * compared as bytes (src/environment.ts): the command may not be UTF-8.
  */
 export function isPidoneItself(command: string, env: readonly string[]): boolean {
-  const self = [join(packageRoot(), 'bin', 'pidone'), process.argv[1]].flatMap((p) => {
+  // argv[1] is the launcher as it was typed: a bare name (`tini` found through PATH)
+  // says nothing of where it is, and resolved against the cwd it could name another file.
+  const typed = process.argv[1]?.includes('/') ? [process.argv[1]] : [];
+  const self = [...launcherPaths(), ...typed].flatMap((p) => {
     try {
       return p ? [realpathSync(p, { encoding: 'buffer' })] : [];
     } catch {
@@ -112,7 +126,14 @@ export function pidNamespaceOuter(
   for (const [key, setting] of settingEntries()) {
     if (setting.outsidePidNamespace !== undefined) outer[key] = setting.outsidePidNamespace();
   }
-  const launcher = join(packageRoot(), 'bin', 'pidone');
+  const launcher = launcherPaths().find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  })!;
   return {
     config: outer as unknown as Config,
     namespaceInit: {

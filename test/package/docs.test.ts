@@ -158,6 +158,11 @@ describe('docs', () => {
 
 /** Folders the build writes, named in comments before they exist. */
 const BUILD_OUTPUT = ['dist', 'build', 'prebuilds', 'node_modules'];
+/**
+ * Files that only an installed package or a staged image has: scripts/install.js and
+ * scripts/stage-image.js move the sh launcher there when the native one takes its place.
+ */
+const INSTALL_OUTPUT = ['bin/pidone.sh'];
 /** The repository's top-level folders a comment may name a path in ("src/init.ts", "test/sim/"). */
 const TOP_FOLDERS = readdirSync(ROOT).filter((e) => !e.startsWith('.') && !BUILD_OUTPUT.includes(e) && statSync(join(ROOT, e)).isDirectory());
 /** Extensions of the repository's own sources, for names given without a top folder ("compat/tini.ts", "init.ts"). */
@@ -206,6 +211,7 @@ function isReference(name: string): boolean {
   const top = name.split('/')[0]!;
   // What the build makes (dist/pidone.cjs, build/Release/, the fixtures in test/.build/).
   if (BUILD_OUTPUT.includes(top) || name.includes('/.build/')) return false;
+  if (INSTALL_OUTPUT.some((f) => name === f || name.endsWith(`/${f}`))) return false;
   if (name.includes('/') && TOP_FOLDERS.includes(top)) return true;
   if (name.startsWith('./') || name.startsWith('../')) return false;
   return name.includes('/') ? OWN_EXTENSIONS.test(name) : OWN_BARE_EXTENSIONS.test(name);

@@ -22,7 +22,7 @@ import {
 import { helpText, OPTIONS, parseArgs } from '../../src/config.js';
 import { resolveConfig, runInit, type RunInitOptions } from '../../src/index.js';
 import { pidNamespaceOuter } from '../../src/startup.js';
-import { ROOT } from '../helpers/paths.js';
+import { PIDONE, ROOT } from '../helpers/paths.js';
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv = {}): Config {
   const r = parseArgs(args, env);
@@ -268,7 +268,7 @@ describe('--pid-ns: the outer pidone', () => {
     const argv = ['--pid-ns', '--pdeathsig', 'HUP', '--drain-delay', '2s', '--grace=1s', '--remap-exit', '3', '--', 'sleep', '1'];
     const config = run(argv);
     const { config: outer, namespaceInit } = pidNamespaceOuter(argv, config, ['PATH=/bin']);
-    expect(namespaceInit.command).toEqual([join(ROOT, 'bin', 'pidone'), '--drain-delay', '2s', '--grace=1s', '--remap-exit', '3', '--', 'sleep', '1']);
+    expect(namespaceInit.command).toEqual([PIDONE, '--drain-delay', '2s', '--grace=1s', '--remap-exit', '3', '--', 'sleep', '1']);
     expect(outer).toEqual({
       ...config,
       singleChild: true,
@@ -292,7 +292,7 @@ describe('--pid-ns: the outer pidone', () => {
 describe('the settings\' variables, end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pidone-env-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const pidone = join(ROOT, 'bin', 'pidone');
+  const pidone = PIDONE;
 
   it.each([
     [[], { PIDONE_GRACE: 'soon' }, 'PIDONE_GRACE'],
