@@ -19,6 +19,8 @@ import {
   waitForOutput,
 } from './docker.js';
 
+/** PID 1's launcher record (PIDONE_LAUNCHER, which the launcher sets for pidone alone) and its command line. */
+const PID1_LAUNCH = 'tr "\\0" "\\n" </proc/1/environ | grep "^PIDONE_LAUNCHER="; tr "\\0" " " </proc/1/cmdline; exit 3';
 const skip = dockerSkipReason();
 
 describe.skipIf(skip !== '')(`compat links and docker run --init${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -28,11 +30,11 @@ describe.skipIf(skip !== '')(`compat links and docker run --init${skip ? ` (skip
     const image = COMPAT_IMAGES.tini;
     const version = runForeground(['--entrypoint', 'tini'], image, ['--version']);
     expect(version.stdout.trim()).toBe('tini version 0.19.0');
-    const cmdline = runForeground([], image, ['sh', '-c', 'tr "\\0" " " </proc/1/cmdline; exit 3']);
+    const cmdline = runForeground([], image, ['sh', '-c', PID1_LAUNCH]);
     expect(cmdline.status).toBe(3);
-    // PID 1 is Node running the launcher through the link (pidone's own mode would
-    // show /usr/local/bin/pidone).
-    expect(cmdline.stdout).toMatch(/^\S*node .* \/usr\/local\/bin\/tini -- sh -c/);
+    // PID 1 is Node, exec'd by the native launcher that docker ran through the link:
+    // the launcher's record keeps the name it was run by, which chose tini mode.
+    expect(cmdline.stdout).toMatch(/^PIDONE_LAUNCHER=pid=1 .* argv0=tini\n\S*node .* \/opt\/pidone\/bin\/pidone\.sh -- sh -c/);
     const id = runDetached([], image, ['node', '-e', SIGNAL_APP]);
     await waitForOutput(id, /^ready$/m);
     const stop = docker(['stop', '-t', '30', id]);
@@ -44,9 +46,9 @@ describe.skipIf(skip !== '')(`compat links and docker run --init${skip ? ` (skip
     const image = COMPAT_IMAGES['dumb-init'];
     const version = runForeground(['--entrypoint', 'dumb-init'], image, ['--version']);
     expect(version.stderr.trim()).toBe('dumb-init v1.2.5');
-    const cmdline = runForeground([], image, ['sh', '-c', 'tr "\\0" " " </proc/1/cmdline; exit 3']);
+    const cmdline = runForeground([], image, ['sh', '-c', PID1_LAUNCH]);
     expect(cmdline.status).toBe(3);
-    expect(cmdline.stdout).toMatch(/^\S*node .* \/usr\/local\/bin\/dumb-init -- sh -c/);
+    expect(cmdline.stdout).toMatch(/^PIDONE_LAUNCHER=pid=1 .* argv0=dumb-init\n\S*node .* \/opt\/pidone\/bin\/pidone\.sh -- sh -c/);
     const id = runDetached([], image, ['node', '-e', SIGNAL_APP]);
     await waitForOutput(id, /^ready$/m);
     const stop = docker(['stop', '-t', '30', id]);
