@@ -14,7 +14,7 @@
 import { ACCEPTED_DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 import type { RemapTable } from './exit-status.js';
 import { ACCEPTED_SIGNAL_FORMS, suggestSignal } from './config-signal-spelling.js';
-import type { RewriteTable } from './signal-policy.js';
+import { NEVER_CAUGHT, type RewriteTable } from './signal-policy.js';
 import { parseSignal, type SignalName } from './signals.js';
 
 export class ConfigError extends Error {
@@ -199,7 +199,7 @@ export function parseRewrite(values: readonly string[], where = '--rewrite'): Re
     if (!m) fail(`${where}: '${shown(value)}' is not FROM:TO (e.g. TERM:INT, 15:2, or WINCH:0 to drop)`);
     const from = parseSignalOrFail(where, m[1]!);
     const to = m[2] === '0' || m[2]!.toLowerCase() === 'none' ? null : parseSignalOrFail(where, m[2]!);
-    if (from === 'SIGKILL' || from === 'SIGSTOP') fail(`${where}: ${from} cannot be caught, so it cannot be rewritten`);
+    if (NEVER_CAUGHT.has(from)) fail(`${where}: ${from} cannot be caught, so it cannot be rewritten`);
     table.set(from, to);
   }
   return table;

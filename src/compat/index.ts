@@ -97,11 +97,10 @@ export function compatLogFormat(env: NodeJS.ProcessEnv): LogFormat | undefined {
 
 /**
  * The stream a `print` result goes to: dumb-init prints its help and version on
- * stderr, tini on stdout. (ParseResult's print has no stream field yet; the compat
- * parsers add one.)
+ * stderr, tini on stdout; pidone's own command line leaves `stream` out (stdout).
  */
 export function printStream(result: ParseResult): 'stdout' | 'stderr' {
-  return result.kind === 'print' && (result as { stream?: unknown }).stream === 'stderr' ? 'stderr' : 'stdout';
+  return result.kind === 'print' && result.stream === 'stderr' ? 'stderr' : 'stdout';
 }
 
 export type { ExecFailure } from '../exit-status.js';
