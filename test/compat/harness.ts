@@ -921,6 +921,8 @@ export interface Logged {
  *   gives one SIGCHLD or several, as the init happened to wait. A SIGCHLD that found
  *   nothing to reap and is directly followed by another is dropped (dumb-init's
  *   "Received signal 17."; tini's "Received SIGCHLD" with its "No child to reap").
+ *   tini's "Received SIGCHLD" right before the main child's last reap is dropped too
+ *   (withoutFinalSigchld says why).
  */
 export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdout: string, stderr: string): Logged {
   const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
@@ -933,6 +935,7 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     if (subject === 'pidone') loud = [...loud, ...fromStdout.map((l) => `on stdout: ${l}`)];
     quiet = quiet.filter((l, i) => !(l.endsWith('] No child to reap') && (i === 0 || /\] (No child to (reap|wait)|Spawned child process .*|Registered as child subreaper)$/.test(quiet[i - 1]!))));
     quiet = dropCoalescable(quiet, (l) => l.endsWith('] Received SIGCHLD'), (l) => l.endsWith('] No child to reap'));
+    quiet = withoutFinalSigchld(quiet);
   } else {
     const childSide = (l: string) => l === '[dumb-init] setsid complete.' || l.startsWith('[dumb-init] Unable to attach to controlling tty');
     const fromChild = loud.filter(childSide);
@@ -947,6 +950,21 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     loud = withoutHandOffSigcont(loud);
   }
   return { loud: numberPids(loud), quiet: numberPids(quiet) };
+}
+
+/**
+ * tini reaps after every signal it handles, not only after SIGCHLD: when the main child
+ * exits while tini passes another signal on, tini reaps it and exits without ever
+ * taking the SIGCHLD, so its "Received SIGCHLD" before the last reap is there or not as
+ * the machine's load decides. That one line is left out on both sides.
+ */
+function withoutFinalSigchld(lines: readonly string[]): string[] {
+  const out = [...lines];
+  const exited = out.findIndex((l) => /\] Main child exited /.test(l));
+  if (exited >= 2 && /\] Reaped child with pid: /.test(out[exited - 1]!) && out[exited - 2]!.endsWith('] Received SIGCHLD')) {
+    out.splice(exited - 2, 1);
+  }
+  return out;
 }
 
 /** `lines` without each "Received signal 18." that the hand-off's "Ignoring" line follows, nor that line. */
