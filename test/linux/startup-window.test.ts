@@ -373,15 +373,16 @@ describeWithNamespaces('fds and the parent', () => {
 
   it('--pdeathsig: a parent that dies while Node starts (after the launcher began) is noticed', async () => {
     // startat is pidone's parent; it exits as soon as pidone catches SIGTERM: the
-    // launcher's trap (past its first line), or at the latest Node's own handler,
-    // installed as Node starts, before any of pidone's JavaScript runs.
+    // launcher's handler (the native launcher, build/Release/pidone, or the sh one's
+    // trap past its first line), or at the latest Node's own handler, installed as Node
+    // starts, before any of pidone's JavaScript runs.
     const run = startAt(
       ['--when-caught', String(SIGTERM), '--after-exec', '99', '--orphan'],
       [PIDONE, '-v', '--log-format', 'json', '--pdeathsig', 'TERM', '--', 'sleep', '30'],
     );
     const pid = Number((await run.waitFor(/^pid (\d+)$/m))![1]);
     cleanups.push(() => killQuietly(pid));
-    expect((await run.waitFor(/^caught-in (\/.*)$/m))?.[1]).toMatch(/\/(dash|sh|node)$/);
+    expect((await run.waitFor(/^caught-in (\/.*)$/m))?.[1]).toMatch(/\/(pidone|dash|sh|node)$/);
     // pidone acts as if SIGTERM had come: the child ends, and so does pidone (an
     // orphan now, so its end is seen in /proc: gone, or a zombie of its new parent).
     await poll(() => (/^\d+ \(.*\) [ZX]/.test(statOf(pid)) || statOf(pid) === '' ? true : undefined), 20_000, 'pidone to end').catch(
