@@ -35,6 +35,9 @@
  *   p2 exec               execve(2) of the same puppet: handlers reset, other threads gone
  *   p1 nocldwait          sigaction(SIGCHLD, SIG_DFL with SA_NOCLDWAIT): children are autoreaped;
  *                         "nocldwait trap" is a recording handler with SA_NOCLDWAIT
+ *   p2 chldlog            the siginfo of each SIGCHLD p2's handler caught since the last
+ *                         chldlog (si_code, si_pid as p2 sees it, si_status), in order; the
+ *                         record is per process, empty in a new child and after exec
  *   p1 lastpid 500        write /proc/sys/kernel/ns_last_pid in the actor's namespace;
  *                         "lastpid max-1" is pid_max - 1 (the next fork wraps);
  *                         "lastpid max+1" is out of range (EINVAL)
@@ -66,6 +69,7 @@ export const OP = {
   tgkill: 19,
   setns: 20,
   waitid: 21,
+  chldlog: 22,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -185,6 +189,7 @@ export function parseStep(line: string, where = line): Step {
     case 'unshare':
     case 'report':
     case 'exec':
+    case 'chldlog':
       arity(0);
       return { ...base, op };
     case 'setpgid':

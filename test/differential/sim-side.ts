@@ -14,6 +14,7 @@
  * process table from the world.
  */
 import { SimKernel, type Step as SimStep } from '../../src/kernel/sim/index.js';
+import { SI_CODES, type SiCode } from '../../src/kernel/sim/pending-signals.js';
 import type { Pid } from '../../src/kernel/sim/pid.js';
 import type { PidNamespace } from '../../src/kernel/sim/pid-namespace.js';
 import type { Proc, Thread } from '../../src/kernel/sim/process.js';
@@ -61,6 +62,12 @@ export class SimSide implements Side {
   private mainActor = new Map<Proc, number>();
   /** Actors whose thread was ended by another thread's exec (de_thread). */
   private gone = new Set<number>();
+  /**
+   * The puppet's SIGCHLD record of each process: si_code, si_pid, si_status of every
+   * SIGCHLD its handler caught since the last chldlog step (empty in a new process and
+   * after exec, as the puppet's memory is).
+   */
+  private chldLog = new Map<Proc, number[][]>();
   private seen = 0;
   private outerNs!: PidNamespace;
 
@@ -81,6 +88,7 @@ export class SimSide implements Side {
     this.pending = new Map();
     this.mainActor = new Map();
     this.gone = new Set();
+    this.chldLog = new Map();
     const coordPid = this.sim.spawnProcess({ program: [{ setsid: true }, { pause: true }], parent: 1, name: 'coord', newPidNs: true });
     this.sim.run();
     this.coord = this.world.findProc(coordPid, this.world.rootNs)!;
@@ -180,6 +188,8 @@ export class SimSide implements Side {
         return [{ thread: [{ pause: true }] }];
       case OP.report:
         return [{ report: `a${actor}` }];
+      case OP.chldlog:
+        return [];
       case OP.pdeathsig:
         return [{ pdeathsig: signalName(a) }];
       case OP.exec:
@@ -235,10 +245,19 @@ export class SimSide implements Side {
 
     for (const e of fresh) {
       if (e.event === 'caught') {
-        const t = this.threadByRootTid(e.pid);
-        const actor = t ? this.mainActorOf(t.proc) : -1;
+        const proc = this.world.rootNs.find(Number(e.details['tgid']))?.tgidOf ?? null;
+        const actor = proc ? this.mainActorOf(proc) : -1;
         if (actor >= 0) caught.push({ actor, signo: signalNumber(asSignalName(String(e.details['signal']))) });
+        if (proc !== null && e.details['signal'] === 'SIGCHLD' && e.details['code'] !== undefined) {
+          const log = this.chldLog.get(proc) ?? [];
+          log.push([SI_CODES[e.details['code'] as SiCode], Number(e.details['from']), Number(e.details['status'] ?? 0)]);
+          this.chldLog.set(proc, log);
+        }
         continue;
+      }
+      if (e.event === 'exec') {
+        const proc = this.world.rootNs.find(e.pid)?.tgidOf;
+        if (proc) this.chldLog.delete(proc);
       }
       for (const [actor, p] of [...this.pending]) {
         const thread = this.actors.get(actor)!;
@@ -303,6 +322,12 @@ export class SimSide implements Side {
         if (waited === undefined) return { ...base, errno: 'E?', values: [] };
         const child = Number(waited.details['child']);
         return { ...base, errno: null, values: child === 0 ? [0, 0] : [child, statusWord(String(waited.details['status']))] };
+      }
+      case OP.chldlog: {
+        // The puppet keeps at most 16 entries and says how many there were.
+        const log = this.chldLog.get(proc) ?? [];
+        this.chldLog.delete(proc);
+        return { ...base, errno: null, values: [log.length, ...log.slice(0, 16).flat()] };
       }
       case OP.report: {
         const r = mine.find((e) => e.event === 'report');

@@ -8,7 +8,8 @@ import { describeExit, type ExitStatus, type IdType, type Proc, type Thread, typ
 import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
-import type { SignalName } from '../../signals.js';
+import { signalNumber, type SignalName } from '../../signals.js';
+import type { SigInfo } from './pending-signals.js';
 import type { World } from './world.js';
 
 /**
@@ -105,9 +106,25 @@ export function notifyParentOfExit(world: World, proc: Proc): void {
   const waiters = parent.threads.filter((t) => t.block?.kind === 'wait' && eligible(proc, t.block.spec));
   const d = parent.disposition('SIGCHLD');
   const autoreap = d.kind === 'ignore' || d.noCldWait === true;
-  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false }, undefined, exitInfo(proc, parent));
   if (autoreap) release(world, proc, null);
   for (const t of waiters) world.wake(t);
+}
+
+/**
+ * do_notify_parent()'s siginfo: si_pid is the child's tgid in the parent's namespace
+ * (task_pid_nr_ns(tsk, task_active_pid_ns(tsk->parent))); si_code and si_status say
+ * what wait(2) will report: CLD_DUMPED when a core was written, CLD_KILLED for another
+ * signal, else CLD_EXITED with the exit code. That holds for a leader that exited
+ * before its last thread too: Linux 6.18 reports the group's code (the last thread's,
+ * synchronize_group_exit), not the leader's own (the corpus checks it:
+ * sigchld-info-leader-exited-first).
+ */
+function exitInfo(proc: Proc, parent: Proc): SigInfo {
+  const own = proc.status!;
+  const pid = proc.tgid.nrNs(parent.ns);
+  if (own.kind === 'exited') return { code: 'CLD_EXITED', pid, status: own.code };
+  return { code: own.core ? 'CLD_DUMPED' : 'CLD_KILLED', pid, status: signalNumber(own.signal) };
 }
 
 /**

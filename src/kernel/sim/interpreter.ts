@@ -14,6 +14,7 @@ import { setpgid, setsid } from './groups.js';
 import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
 import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
+import type { SigInfo } from './pending-signals.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
 import { getSignal, isKernelOnly, isValidSignal, killFrom, tgkillFrom } from './signal-delivery.js';
@@ -32,7 +33,7 @@ export function runThread(world: World, thread: Thread): void {
       const delivery = getSignal(world, thread, proc.groupExit !== null || proc.threads[0] === thread);
       if (thread.state !== 'alive') return;
       if (delivery !== null) {
-        runHandler(world, thread, delivery.signal, delivery.disposition);
+        runHandler(world, thread, delivery.signal, delivery.disposition, delivery.info);
         continue;
       }
     }
@@ -83,9 +84,13 @@ function runHandler(
   thread: Thread,
   signal: SignalName,
   d: { action: string; code?: number; run?: readonly Step[]; noRestart?: boolean },
+  info: SigInfo | null = null,
 ): void {
   const proc = thread.proc;
-  world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action });
+  // The siginfo an SA_SIGINFO handler gets: si_code, si_pid (receiver's namespace), and
+  // for SIGCHLD si_status.
+  const siginfo = info === null ? {} : { code: info.code, from: info.pid, ...(info.status !== undefined ? { status: info.status } : {}) };
+  world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action, tgid: proc.tgid.nr(), ...siginfo });
   if (d.run) {
     thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block, ...(d.noRestart ? { noRestart: true } : {}) });
     thread.block = null;
