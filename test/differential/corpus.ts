@@ -1017,4 +1017,68 @@ export const CORPUS: readonly Scenario[] = [
     p2 trap CHLD
     p4 exit 0
     p2 chldlog`),
+
+  // ---- vfork (kernel_clone: CLONE_VFORK, wait_for_vfork_done, mm_release) ------------
+  scenario('vfork-child-exits', 'a vfork caller waits until its child exits; the child takes steps meanwhile', `
+    p1 fork p2 vfork
+    p2 report
+    p2 fork p3
+    p2 exit 3
+    p1 report
+    p1 wait p2`),
+  scenario('vfork-child-execs', 'a vfork caller resumes when its child execs; the child lives on', `
+    p1 fork p2 vfork
+    p2 trap USR1
+    p2 exec
+    p1 kill p2 USR1
+    p2 exit 0
+    p1 wait p2`),
+  scenario('vfork-child-killed', 'a vfork caller resumes when its child is killed', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p3 KILL
+    p2 wait p3`),
+  scenario('vfork-child-first-thread-exits', 'the wait ends when the child\'s first task exits, though the child process lives on in its other thread (vfork_done is the first task\'s)', `
+    p1 fork p2 vfork
+    p2 thread t1
+    t1 report
+    p2 threadexit 4
+    t1 report
+    t1 exit 5
+    p1 wait p2`),
+  scenario('vfork-parent-signal-waits', 'a handled signal to a vfork caller stays pending until the child exits (TASK_KILLABLE), then the handler runs', `
+    p1 fork p2
+    p2 trap USR1
+    p2 fork p3 vfork
+    p1 kill p2 USR1
+    p3 exit 0
+    p2 wait p3`),
+  scenario('vfork-parent-fatal-signal', 'a fatal signal ends a vfork caller\'s wait: it dies, the child runs on and is reparented', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 TERM
+    p3 report
+    p1 wait p2`),
+  scenario('vfork-parent-core-signal-waits', 'a core-dumping signal is not turned into SIGKILL at send (complete_signal): the vfork caller waits, then dies of it', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 QUIT
+    p3 exec
+    p1 wait p2`),
+  scenario('vfork-parent-stop-waits', 'SIGSTOP to a vfork caller: it does not stop while it waits; after the child exits it stops before its fork returns, and answers after SIGCONT', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 STOP
+    p1 wait p2 nohang untraced
+    p3 exit 0
+    p1 wait p2 nohang untraced
+    p1 kill p2 CONT
+    p2 wait p3`),
+  scenario('vfork-sigchld-after-resume', 'the vfork child\'s exit releases the caller first (exit_mm), then the SIGCHLD comes (exit_notify): the caller\'s handler records it', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3 vfork
+    p3 exit 7
+    p2 chldlog
+    p2 wait p3`),
 ];

@@ -242,7 +242,7 @@ export class Player {
       case 'thread': {
         if (this.nextIdx >= MAX_ACTORS) return this.skip(step, 'too many actors');
         a = this.nextIdx++;
-        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0);
+        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0) | (step.vfork ? 8 : 0);
         c = step.setTid ?? 0;
         this.created.set(a, { name: step.name!, thread: step.op === 'thread', creator: actor, newns: step.flag === true });
         break;

@@ -32,6 +32,8 @@ interface Pending {
   readonly start: number;
   /** The step failed outside the simulated kernel (a sysctl write): this errno. */
   readonly errno?: string;
+  /** fork: the child, once its fork event was seen (a vfork child says hello before its parent replies). */
+  readonly child?: Proc;
 }
 
 const DONE = 'differential: step done ';
@@ -144,6 +146,7 @@ export class SimSide implements Side {
             newPidNs: (b & 1) !== 0,
             ...((b & 2) !== 0 ? { cloneParent: true } : {}),
             ...((b & 4) !== 0 ? { setTid: [c] } : {}),
+            ...((b & 8) !== 0 ? { vfork: true } : {}),
           },
         ];
       case OP.exit:
@@ -259,6 +262,19 @@ export class SimSide implements Side {
         const proc = this.world.rootNs.find(e.pid)?.tgidOf;
         if (proc) this.chldLog.delete(proc);
       }
+      if (e.event === 'fork') {
+        // The child is an actor from its fork on: it says hello at once, while a vfork
+        // parent has not replied yet.
+        for (const [actor, p] of this.pending) {
+          if (p.op !== OP.fork || p.child !== undefined || this.actors.get(actor)!.pid.nr() !== e.details['forker']) continue;
+          const child = this.world.findProc(e.pid, this.world.rootNs);
+          if (child === null) continue;
+          this.pending.set(actor, { ...p, child });
+          this.actors.set(p.a, child.leader);
+          this.mainActor.set(child, p.a);
+          hellos.push(this.hello(p.a, child.leader));
+        }
+      }
       for (const [actor, p] of [...this.pending]) {
         const thread = this.actors.get(actor)!;
         const proc = thread.proc;
@@ -297,13 +313,8 @@ export class SimSide implements Side {
     if (error !== undefined) return { ...base, errno: String(error.details['errno']), values: [] };
     switch (p.op) {
       case OP.fork: {
-        const me = proc.tgid.nr();
-        const forked = window.find((e) => e.event === 'fork' && (e.details['caller'] ?? e.details['parent']) === me);
-        const child = forked ? this.world.findProc(forked.pid, this.world.rootNs) : null;
-        if (child === null) return { ...base, errno: 'E?', values: [] };
-        this.actors.set(p.a, child.leader);
-        this.mainActor.set(child, p.a);
-        hellos.push(this.hello(p.a, child.leader));
+        const child = p.child;
+        if (child === undefined) return { ...base, errno: 'E?', values: [] };
         return { ...base, errno: null, values: [child.tgid.nrNs(ns)] };
       }
       case OP.thread: {

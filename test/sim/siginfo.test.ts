@@ -65,3 +65,39 @@ describe('SIGCHLD siginfo', () => {
     expect(chldInfos(sim, inner)).toEqual(['SI_USER 2', 'SI_USER 0']);
   });
 });
+
+describe('vfork', () => {
+  it('the caller waits until the child exits; a handled signal waits with it (wait_for_vfork_done: vfork-child-exits, vfork-parent-signal-waits)', () => {
+    const { sim } = harness();
+    const parent = sim.spawnProcess({
+      program: [{ on: 'SIGUSR1' }, { fork: [{ sleep: 10 }, { exit: 3 }], as: 'kid', vfork: true, exec: false }, { report: 'resumed' }, { pause: true }],
+      parent: 1,
+      name: 'parent',
+    });
+    sim.advance(5);
+    sim.signal(parent, 'SIGUSR1');
+    sim.run();
+    expect(eventsOf(sim, 'report', parent)).toHaveLength(0);
+    expect(eventsOf(sim, 'caught', parent)).toHaveLength(0);
+    sim.advance(10);
+    expect(eventsOf(sim, 'vfork-done', parent)).toHaveLength(1);
+    expect(eventsOf(sim, 'caught', parent, { signal: 'SIGUSR1' })).toHaveLength(1);
+    expect(eventsOf(sim, 'report', parent, { label: 'resumed' })).toHaveLength(1);
+  });
+
+  it('exec ends the wait; a fatal signal ends it by killing the caller (vfork-child-execs, vfork-parent-fatal-signal)', () => {
+    const { sim } = harness({ programs: { other: [{ pause: true }] } });
+    const parent = sim.spawnProcess({
+      program: [{ fork: [{ sleep: 10 }, { exec: 'other' }], as: 'kid', vfork: true, exec: false }, { report: 'resumed' }, { fork: [{ pause: true }], as: 'kid2', vfork: true, exec: false }, { report: 'never' }],
+      parent: 1,
+      name: 'parent',
+    });
+    sim.advance(20);
+    expect(eventsOf(sim, 'report', parent, { label: 'resumed' })).toHaveLength(1);
+    sim.signal(parent, 'SIGTERM');
+    sim.run();
+    expect(eventsOf(sim, 'exit', parent, { status: 'SIGTERM' })).toHaveLength(1);
+    expect(sim.process('kid2')!.state).toBe('running');
+    expect(eventsOf(sim, 'report', parent, { label: 'never' })).toHaveLength(0);
+  });
+});

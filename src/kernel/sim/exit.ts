@@ -2,7 +2,7 @@
  * Exit, zombies and reaping (kernel/exit.c): do_exit / do_group_exit, exit_notify,
  * do_notify_parent, release_task, and wait4's wait_task_zombie.
  */
-import { releaseThread } from './fork.js';
+import { completeVfork, releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
 import { describeExit, type ExitStatus, type IdType, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
@@ -40,6 +40,9 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   const proc = thread.proc;
   thread.state = 'exited';
   thread.exitCode = code;
+  // exit_mm() -> mm_release(): a parent waiting for this vfork child runs again, before
+  // the child is a zombie and its SIGCHLD is sent (exit_notify comes later).
+  completeVfork(world, thread);
   thread.block = null;
   thread.frames = [];
   if (thread.wakeTimer) world.clock.cancel(thread.wakeTimer);

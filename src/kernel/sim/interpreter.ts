@@ -28,6 +28,10 @@ export function runThread(world: World, thread: Thread): void {
   let budget = STEP_BUDGET;
   for (;;) {
     if (thread.state !== 'alive') return;
+    // wait_for_vfork_done() sleeps TASK_KILLABLE: only a fatal signal (the group exit
+    // complete_signal starts, waking with SIGKILL) gets it out; anything else stays
+    // pending until the child execs or exits.
+    if (thread.block?.kind === 'vfork' && proc.groupExit === null) return;
     // The first live thread takes the process-directed signals (complete_signal prefers the main thread).
     if (proc.groupExit !== null || proc.threads[0] === thread || thread.pending.size > 0) {
       const delivery = getSignal(world, thread, proc.groupExit !== null || proc.threads[0] === thread);
@@ -52,6 +56,7 @@ function unblock(world: World, thread: Thread): boolean {
       if (world.clock.now() < block.until) return false;
       break;
     case 'pause':
+    case 'vfork':
       return false;
     case 'wait': {
       const outcome = waitOnce(world, thread, block.spec, block.options);
@@ -185,11 +190,17 @@ function execStep(world: World, thread: Thread, s: Step): void {
   const kind = stepKind(s);
   switch (kind) {
     case 'fork': {
-      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid } = s as Extract<Step, { fork: unknown }>;
+      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid, vfork = false } = s as Extract<Step, { fork: unknown }>;
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
       const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread, cloneParent, ...(setTid !== undefined ? { setTid } : {}) });
       if ('error' in child) return fail(world, thread, 'fork', child.error);
+      if (vfork) {
+        // kernel_clone(): CLONE_VFORK sets the child's vfork_done and the caller waits
+        // (wait_for_vfork_done) until the child execs or exits.
+        child.leader.vforkDone = thread;
+        thread.block = { kind: 'vfork', child };
+      }
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);
         if (errno !== null) {
