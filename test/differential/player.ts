@@ -214,6 +214,11 @@ export class Player {
     return [...this.actors.keys()];
   }
 
+  /** The side's index of an actor (for SimSide's generator helpers). */
+  indexOf(name: string): number | undefined {
+    return this.actors.get(name)?.idx;
+  }
+
   isThread(name: string): boolean {
     return this.actors.get(name)?.thread ?? false;
   }

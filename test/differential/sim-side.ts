@@ -133,6 +133,92 @@ export class SimSide implements Side {
 
   async end(): Promise<void> {}
 
+  // ---- for the generator (generator.ts): what would be a race on Linux ---------------
+
+  /** The process an actor runs in, or null. */
+  procOf(actor: number): Proc | null {
+    const t = this.actors.get(actor);
+    return t === undefined || this.gone.has(actor) ? null : t.proc;
+  }
+
+  /** Is `nr`, in the process's namespace, the tid of one of its own non-leader threads? */
+  isOwnThread(proc: Proc, nr: number): boolean {
+    return proc.threads.some((t) => t !== proc.leader && t.pid.nrNs(proc.ns) === nr);
+  }
+
+  /** Does some thread of the process sit in a blocking wait? */
+  hasBlockedWait(proc: Proc): boolean {
+    return proc.threads.some((t) => t.block?.kind === 'wait');
+  }
+
+  /** The namespace init of the process's namespace, if it is not the process itself. */
+  initOf(proc: Proc): Proc | null {
+    const init = proc.ns.childReaper;
+    return init === proc ? null : init;
+  }
+
+  /**
+   * What the next step could make racy, taken before it: processes with a blocked wait,
+   * and multi-threaded processes whose children are on more than one thread's list or
+   * have a parent-death signal (when such a process dies or execs, its threads hand
+   * their children over concurrently on Linux).
+   */
+  riskBefore(): { readonly start: number; readonly waiting: ReadonlySet<number>; readonly threadedParents: ReadonlySet<number> } {
+    const waiting = new Set<number>();
+    const threadedParents = new Set<number>();
+    for (const p of this.world.procs) {
+      if (this.hasBlockedWait(p)) waiting.add(p.tgid.nr());
+      if (p.threads.length < 2 || p.children.length === 0) continue;
+      const lists = new Set(p.children.map((c) => c.parentThread));
+      const pdeath = p.children.some((c) => c.leader.pdeathSignal !== null || c.threads.some((t) => t.pdeathSignal !== null));
+      if (lists.size > 1 || pdeath) threadedParents.add(p.tgid.nr());
+    }
+    return { start: this.sim.events.length, waiting, threadedParents };
+  }
+
+  /**
+   * Was the step just played a race on Linux? Two children of a process that was
+   * blocked in wait died in it (which one the wait returns, or whether it saw one
+   * before the other, depends on timing), or a multi-threaded parent from riskBefore()
+   * died or exec'd in it.
+   */
+  racy(before: ReturnType<SimSide['riskBefore']>): boolean {
+    const window = this.sim.events.slice(before.start);
+    const deaths = new Map<number, number>();
+    for (const e of window) {
+      if (e.event === 'zombie') {
+        const parent = Number(e.details['parent']);
+        if (before.waiting.has(parent)) deaths.set(parent, (deaths.get(parent) ?? 0) + 1);
+      }
+      if ((e.event === 'exit' || e.event === 'exec') && before.threadedParents.has(e.pid)) return true;
+    }
+    return [...deaths.values()].some((n) => n > 1);
+  }
+
+  /**
+   * Would the runner's end of scenario leave p1 stuck? It moves p1 into a group of its
+   * own (setpgid, refused once p1 has exec'd) and SIGKILLs it; p1 dies only when no
+   * other number of its namespace is allocated (zap_pid_ns_processes), and a dying init
+   * held by a group id of its namespace that nobody can move it out of holds its own
+   * pid for good. Played on the simulator, which models that rule; true when p1 would
+   * not become a zombie (the real one would stay until reboot).
+   */
+  teardownStuck(): boolean {
+    const p1 = this.actors.get(0)?.proc;
+    if (p1 === undefined) return false;
+    try {
+      const nr = p1.tgid.nrNs(this.outerNs);
+      const coordPid = this.coord.tgid.nr();
+      if (p1.live) {
+        this.sim.perform(coordPid, [{ setpgid: { pid: nr, pgid: nr } }, { kill: nr, signal: 'SIGKILL' }]);
+        this.sim.run();
+      }
+      return p1.state === 'exiting' || p1.state === 'running' || p1.state === 'stopped';
+    } catch {
+      return true;
+    }
+  }
+
   async close(): Promise<void> {}
 
   private toSteps(op: number, a: number, b: number, actor: number, c = 0): SimStep[] {
