@@ -15,8 +15,11 @@
  *   process blocked in wait die (which one a wait on -1, 0 or -pgid returns, or whether
  *   it saw one before the other, depends on timing), or in which a multi-threaded
  *   process whose children are on several threads' lists, or have a parent-death
- *   signal, dies or execs (its threads hand their children over concurrently). Such a
- *   step's intent is dropped and the scenario chosen again without it;
+ *   signal, dies or execs (its threads hand their children over concurrently), or in
+ *   which a parent that autoreaps (SIGCHLD ignored, SA_NOCLDWAIT) dies with one of its
+ *   children (autoreaped if the child dies first, a zombie of the new parent
+ *   otherwise: found by seed 14142). Such a step's intent is dropped and the scenario
+ *   chosen again without it;
  * - a scenario whose end would leave p1 stuck for good in zap_pid_ns_processes (a
  *   namespace init held by a group id of its namespace that nobody can move it out of:
  *   SimSide.teardownStuck) is chosen again without its setpgid intents.

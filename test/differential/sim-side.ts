@@ -163,28 +163,44 @@ export class SimSide implements Side {
    * have a parent-death signal (when such a process dies or execs, its threads hand
    * their children over concurrently on Linux).
    */
-  riskBefore(): { readonly start: number; readonly waiting: ReadonlySet<number>; readonly threadedParents: ReadonlySet<number> } {
+  riskBefore(): {
+    readonly start: number;
+    readonly waiting: ReadonlySet<number>;
+    readonly threadedParents: ReadonlySet<number>;
+    readonly autoreapers: ReadonlyMap<number, ReadonlySet<number>>;
+  } {
     const waiting = new Set<number>();
     const threadedParents = new Set<number>();
+    const autoreapers = new Map<number, Set<number>>();
     for (const p of this.world.procs) {
       if (this.hasBlockedWait(p)) waiting.add(p.tgid.nr());
+      const d = p.disposition('SIGCHLD');
+      if ((d.kind === 'ignore' || d.noCldWait === true) && p.ns.childReaper !== p && p.children.length > 0) {
+        autoreapers.set(p.tgid.nr(), new Set(p.children.map((c) => c.tgid.nr())));
+      }
       if (p.threads.length < 2 || p.children.length === 0) continue;
       const lists = new Set(p.children.map((c) => c.parentThread));
       const pdeath = p.children.some((c) => c.leader.pdeathSignal !== null || c.threads.some((t) => t.pdeathSignal !== null));
       if (lists.size > 1 || pdeath) threadedParents.add(p.tgid.nr());
     }
-    return { start: this.sim.events.length, waiting, threadedParents };
+    return { start: this.sim.events.length, waiting, threadedParents, autoreapers };
   }
 
   /**
    * Was the step just played a race on Linux? Two children of a process that was
    * blocked in wait died in it (which one the wait returns, or whether it saw one
-   * before the other, depends on timing), or a multi-threaded parent from riskBefore()
-   * died or exec'd in it.
+   * before the other, depends on timing); a multi-threaded parent from riskBefore()
+   * died or exec'd in it; or a parent that autoreaps (SIGCHLD ignored, SA_NOCLDWAIT)
+   * died in it with one of its children (the child is autoreaped if it dies first, a
+   * zombie of its new parent otherwise).
    */
   racy(before: ReturnType<SimSide['riskBefore']>): boolean {
     const window = this.sim.events.slice(before.start);
     const deaths = new Map<number, number>();
+    const exited = new Set(window.filter((e) => e.event === 'exit').map((e) => e.pid));
+    for (const [parent, children] of before.autoreapers) {
+      if (exited.has(parent) && [...children].some((c) => exited.has(c))) return true;
+    }
     for (const e of window) {
       if (e.event === 'zombie') {
         const parent = Number(e.details['parent']);
