@@ -899,4 +899,186 @@ export const CORPUS: readonly Scenario[] = [
     p1 waitid pgid p2 stopped nohang
     p1 kill p2 KILL
     p1 waitid pgid p2 exited`),
+
+  // ---- SIGCHLD's siginfo (do_notify_parent, do_notify_parent_cldstop, legacy_queue) ---
+  scenario('sigchld-info-exited', 'SIGCHLD for an exit: CLD_EXITED, si_pid the child, si_status its exit code', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3
+    p3 exit 3
+    p2 chldlog
+    p2 chldlog
+    p2 wait p3`),
+  scenario('sigchld-info-killed', 'SIGCHLD for a death by signal: CLD_KILLED with the signal, whoever sent it; one entry per step, in order', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3
+    p2 fork p4
+    p2 kill p3 TERM
+    p1 kill p4 KILL
+    p2 fork p5
+    p5 kill p5 QUIT
+    p2 chldlog`),
+  scenario('sigchld-info-stop-continue', 'CLD_STOPPED with the stop signal and CLD_CONTINUED with SIGCONT, then CLD_EXITED', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3
+    p1 kill p3 STOP
+    p1 kill p3 CONT
+    p3 exit 0
+    p2 chldlog`),
+  scenario('sigchld-info-tstp-own-group', 'a child stopped by SIGTSTP in a group that is not orphaned: CLD_STOPPED with SIGTSTP', `
+    p1 fork p2
+    p2 setsid
+    p2 trap CHLD
+    p2 fork p3
+    p3 setpgid 0 0
+    p2 kill p3 TSTP
+    p2 kill -p3 CONT
+    p2 chldlog
+    p2 kill p3 KILL
+    p2 chldlog`),
+  scenario('sigchld-info-coalesced', 'a second SIGCHLD while one is pending is lost (legacy_queue): the stopped parent runs its handler once, with the first child\'s siginfo', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3
+    p2 fork p4
+    p1 kill p2 STOP
+    p3 exit 1
+    p4 exit 2
+    p1 kill p2 CONT
+    p2 chldlog
+    p2 wait -1 nohang
+    p2 wait -1 nohang`),
+  scenario('sigchld-info-coalesced-stop-first', 'coalescing keeps the first siginfo: a child\'s stop, then its death while the parent is stopped', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3
+    p1 kill p2 STOP
+    p1 kill p3 STOP
+    p1 kill p3 KILL
+    p1 kill p2 CONT
+    p2 chldlog
+    p2 wait p3 nohang`),
+  scenario('sigchld-info-reparented', 'an orphan reparented to a subreaper: its SIGCHLD goes to the new parent, si_pid in that parent\'s namespace', `
+    p1 fork p2
+    p2 subreaper
+    p2 trap CHLD
+    p2 fork p3
+    p3 fork p4
+    p3 exit 0
+    p4 exit 4
+    p2 chldlog`),
+  scenario('sigchld-info-reparented-zombie-first', 'a zombie reparented by its parent\'s exit is announced before that parent (reparent_leader runs in forget_original_parent, before do_notify_parent): coalesced behind a stop, the first is the grandchild', `
+    p1 fork p2
+    p2 subreaper
+    p2 trap CHLD
+    p2 fork p3
+    p3 fork p4
+    p4 exit 5
+    p1 kill p2 STOP
+    p3 exit 0
+    p1 kill p2 CONT
+    p2 chldlog
+    p2 wait -1 nohang
+    p2 wait -1 nohang`),
+  scenario('sigchld-info-nested-ns', 'si_pid is the child\'s number in the parent\'s namespace: a child init is 1 inside, not in the record', `
+    p1 trap CHLD
+    p1 fork p2 newns
+    p1 fork p3 newns
+    p2 exit 6
+    p1 kill p3 KILL
+    p1 chldlog`),
+  scenario('sigchld-info-sent-by-kill', 'a SIGCHLD sent with kill is SI_USER with the sender\'s pid, with tgkill SI_TKILL; from an ancestor namespace si_pid is 0', `
+    p1 fork p2 newns
+    p2 trap CHLD
+    p2 fork p3
+    p3 kill p2 CHLD
+    p3 tgkill p2 p2 CHLD
+    p1 kill p2 CHLD
+    p2 chldlog`),
+  scenario('sigchld-info-leader-exited-first', 'a leader that exited before its last thread: SIGCHLD carries the code wait reports, the last thread\'s (not the leader\'s own)', `
+    p1 trap CHLD
+    p1 fork p2
+    p2 thread t1
+    p2 threadexit 3
+    t1 threadexit 5
+    p1 chldlog
+    p1 wait p2`),
+  scenario('sigchld-info-nocldwait-and-exec', 'a handler with SA_NOCLDWAIT still records the autoreaped child; a new child and an exec\'d image start with an empty record', `
+    p1 fork p2
+    p2 nocldwait trap
+    p2 fork p3
+    p3 exit 2
+    p2 fork p4
+    p4 chldlog
+    p2 exec
+    p2 chldlog
+    p2 trap CHLD
+    p4 exit 0
+    p2 chldlog`),
+
+  // ---- vfork (kernel_clone: CLONE_VFORK, wait_for_vfork_done, mm_release) ------------
+  scenario('vfork-child-exits', 'a vfork caller waits until its child exits; the child takes steps meanwhile', `
+    p1 fork p2 vfork
+    p2 report
+    p2 fork p3
+    p2 exit 3
+    p1 report
+    p1 wait p2`),
+  scenario('vfork-child-execs', 'a vfork caller resumes when its child execs; the child lives on', `
+    p1 fork p2 vfork
+    p2 trap USR1
+    p2 exec
+    p1 kill p2 USR1
+    p2 exit 0
+    p1 wait p2`),
+  scenario('vfork-child-killed', 'a vfork caller resumes when its child is killed', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p3 KILL
+    p2 wait p3`),
+  scenario('vfork-child-first-thread-exits', 'the wait ends when the child\'s first task exits, though the child process lives on in its other thread (vfork_done is the first task\'s)', `
+    p1 fork p2 vfork
+    p2 thread t1
+    t1 report
+    p2 threadexit 4
+    t1 report
+    t1 exit 5
+    p1 wait p2`),
+  scenario('vfork-parent-signal-waits', 'a handled signal to a vfork caller stays pending until the child exits (TASK_KILLABLE), then the handler runs', `
+    p1 fork p2
+    p2 trap USR1
+    p2 fork p3 vfork
+    p1 kill p2 USR1
+    p3 exit 0
+    p2 wait p3`),
+  scenario('vfork-parent-fatal-signal', 'a fatal signal ends a vfork caller\'s wait: it dies, the child runs on and is reparented', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 TERM
+    p3 report
+    p1 wait p2`),
+  scenario('vfork-parent-core-signal-waits', 'a core-dumping signal is not turned into SIGKILL at send (complete_signal): the vfork caller waits, then dies of it (the child exits: after an exec, the new image\'s getppid races with the caller\'s death)', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 QUIT
+    p3 exit 0
+    p1 wait p2`),
+  scenario('vfork-parent-stop-waits', 'SIGSTOP to a vfork caller: it does not stop while it waits; after the child exits it stops before its fork returns, and answers after SIGCONT', `
+    p1 fork p2
+    p2 fork p3 vfork
+    p1 kill p2 STOP
+    p1 wait p2 nohang untraced
+    p3 exit 0
+    p1 wait p2 nohang untraced
+    p1 kill p2 CONT
+    p2 wait p3`),
+  scenario('vfork-sigchld-after-resume', 'the vfork child\'s exit releases the caller first (exit_mm), then the SIGCHLD comes (exit_notify): the caller\'s handler records it', `
+    p1 fork p2
+    p2 trap CHLD
+    p2 fork p3 vfork
+    p3 exit 7
+    p2 chldlog
+    p2 wait p3`),
 ];

@@ -99,6 +99,36 @@ describe('the comparer', () => {
     expect(text).toMatch(/sim:\n {4}result: EPERM/);
   });
 
+  it('records a SIGCHLD log and a vfork caller\'s late reply', async () => {
+    expect(scriptError('p1 fork p2 vfork tid 5')).toBe('no error');
+    expect(scriptError('p1 fork p2 vforked')).toBe("t:1: expected 'newns', 'parent', 'vfork' or 'tid N', got 'vforked'");
+    expect(scriptError('p1 chldlog 3')).toBe("t:1: 'chldlog' takes 0 argument(s)");
+    const o = await play(new SimSide(), parseScript('p1 trap CHLD\np1 fork p2 vfork\np2 exit 3\np1 chldlog\np1 chldlog'));
+    expect(o.steps.map((r) => r.result)).toEqual(['ok', 'ok', 'pending', 'none', 'CLD_EXITED pid 2 exit 3', 'none']);
+    expect(o.steps[2]!.hello).toEqual(['p2: pid=2 tid=2 ppid=1 pgid=0 sid=0 nspid=2']);
+    expect(o.steps[3]!.late).toEqual(['p1: pid 2']);
+  });
+
+  it('never generates a scenario whose end would leave p1 stuck in zap_pid_ns_processes', async () => {
+    // The predicate itself: an inner init that exec'd (its parent can no longer move it)
+    // dies in a group led by a process of its namespace; p1's own death would wait on it.
+    const stuck = new SimSide();
+    await play(stuck, parseScript('p1 fork p2 newns\np2 fork p3\np3 setpgid 0 0\np2 setpgid 0 p3\np2 exec\np2 exit 0'));
+    expect(stuck.teardownStuck()).toBe(true);
+    const moved = new SimSide();
+    await play(moved, parseScript('p1 fork p2 newns\np2 fork p3\np3 setpgid 0 0\np2 setpgid 0 p3\np2 exit 0\np1 setpgid p2 p2'));
+    expect(moved.teardownStuck()).toBe(false);
+    await fc.assert(
+      fc.asyncProperty(intents, async (chosen) => {
+        const steps = await realize(chosen);
+        const side = new SimSide();
+        await play(side, steps);
+        expect(side.teardownStuck(), steps.map((x) => x.line).join('\n')).toBe(false);
+      }),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+
   it('generated scenarios replay identically on the simulator', async () => {
     await fc.assert(
       fc.asyncProperty(intents, async (chosen) => {

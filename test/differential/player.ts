@@ -108,9 +108,41 @@ function formatReply(op: OpName, r: RawReply): string {
       return v[0] === 0 ? 'none' : `pid ${v[0]} ${statusText(v[1] ?? 0)}`;
     case 'report':
       return `pid=${v[0]} tid=${v[1]} ppid=${v[2]} pgid=${v[3]} sid=${v[4]}`;
+    case 'chldlog':
+      return chldLogText(v);
     default:
       return 'ok';
   }
+}
+
+const SI_CODE_NAMES: Readonly<Record<number, string>> = {
+  0: 'SI_USER',
+  0x80: 'SI_KERNEL',
+  [-6]: 'SI_TKILL',
+  1: 'CLD_EXITED',
+  2: 'CLD_KILLED',
+  3: 'CLD_DUMPED',
+  4: 'CLD_TRAPPED',
+  5: 'CLD_STOPPED',
+  6: 'CLD_CONTINUED',
+};
+
+/**
+ * A chldlog reply (count, then si_code si_pid si_status per entry) as text:
+ * 'CLD_EXITED pid 3 exit 2, CLD_STOPPED pid 4 SIGSTOP, SI_USER pid 1'. si_status means
+ * something only for the CLD_* codes.
+ */
+function chldLogText(v: readonly number[]): string {
+  const count = v[0] ?? 0;
+  if (count === 0) return 'none';
+  const entries: string[] = [];
+  for (let i = 1; i + 2 < v.length; i += 3) {
+    const [code, pid, status] = [v[i]!, v[i + 1]!, v[i + 2]!];
+    const name = SI_CODE_NAMES[code] ?? `si_code ${code}`;
+    const what = code === 1 ? ` exit ${status}` : code >= 2 && code <= 6 ? ` ${status > 0 && status < 65 ? signalName(status) : `status ${status}`}` : '';
+    entries.push(`${name} pid ${pid}${what}`);
+  }
+  return `${count > entries.length ? `${count} (kept ${entries.length}): ` : ''}${entries.join(', ')}`;
 }
 
 function helloText(h: RawHello, thread: boolean): string {
@@ -182,6 +214,11 @@ export class Player {
     return [...this.actors.keys()];
   }
 
+  /** The side's index of an actor (for SimSide's generator helpers). */
+  indexOf(name: string): number | undefined {
+    return this.actors.get(name)?.idx;
+  }
+
   isThread(name: string): boolean {
     return this.actors.get(name)?.thread ?? false;
   }
@@ -210,7 +247,7 @@ export class Player {
       case 'thread': {
         if (this.nextIdx >= MAX_ACTORS) return this.skip(step, 'too many actors');
         a = this.nextIdx++;
-        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0);
+        b = (step.flag ? 1 : 0) | (step.cloneParent ? 2 : 0) | (step.setTid !== undefined ? 4 : 0) | (step.vfork ? 8 : 0);
         c = step.setTid ?? 0;
         this.created.set(a, { name: step.name!, thread: step.op === 'thread', creator: actor, newns: step.flag === true });
         break;

@@ -9,7 +9,9 @@
  *   p1 fork p2            fork(2); "fork p2 newns" is clone(CLONE_NEWPID), "fork p2 parent"
  *                         clone(CLONE_PARENT) (the child's parent is the caller's parent);
  *                         "fork p2 tid 500" is clone3 with set_tid = {500} (the number in the
- *                         innermost namespace: the caller's, or the new one with newns)
+ *                         innermost namespace: the caller's, or the new one with newns);
+ *                         "fork p2 vfork" adds CLONE_VFORK: the caller waits (its step
+ *                         stays pending) until p2 execs or its first thread exits
  *   p2 exit 3             exit_group(3)
  *   t1 threadexit 4       exit(4) of this thread only (the main thread too)
  *   p2 setsid             setsid(2)
@@ -35,6 +37,9 @@
  *   p2 exec               execve(2) of the same puppet: handlers reset, other threads gone
  *   p1 nocldwait          sigaction(SIGCHLD, SIG_DFL with SA_NOCLDWAIT): children are autoreaped;
  *                         "nocldwait trap" is a recording handler with SA_NOCLDWAIT
+ *   p2 chldlog            the siginfo of each SIGCHLD p2's handler caught since the last
+ *                         chldlog (si_code, si_pid as p2 sees it, si_status), in order; the
+ *                         record is per process, empty in a new child and after exec
  *   p1 lastpid 500        write /proc/sys/kernel/ns_last_pid in the actor's namespace;
  *                         "lastpid max-1" is pid_max - 1 (the next fork wraps);
  *                         "lastpid max+1" is out of range (EINVAL)
@@ -66,6 +71,7 @@ export const OP = {
   tgkill: 19,
   setns: 20,
   waitid: 21,
+  chldlog: 22,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -88,6 +94,8 @@ export interface Step {
   readonly flag?: boolean;
   /** fork parent: CLONE_PARENT. */
   readonly cloneParent?: boolean;
+  /** fork vfork: CLONE_VFORK. */
+  readonly vfork?: boolean;
   /** wait / waitid option bits (see WAIT_BITS, WAITID_BITS); waitid's idtype. */
   readonly bits?: number;
   readonly idtype?: 'all' | 'pid' | 'pgid';
@@ -151,7 +159,7 @@ export function parseStep(line: string, where = line): Step {
   switch (op) {
     case 'fork':
     case 'thread': {
-      arity(1, op === 'fork' ? 5 : 1);
+      arity(1, op === 'fork' ? 6 : 1);
       const name = args[0]!;
       if (!NAME.test(name)) throw new ScriptError(`${where}: bad actor name '${name}'`);
       const opts = args.slice(1);
@@ -161,13 +169,14 @@ export function parseStep(line: string, where = line): Step {
         setTid = parseCode(opts[t + 1], where);
         opts.splice(t, 2);
       }
-      for (const o of opts) if (o !== 'newns' && o !== 'parent') throw new ScriptError(`${where}: expected 'newns', 'parent' or 'tid N', got '${o}'`);
+      for (const o of opts) if (o !== 'newns' && o !== 'parent' && o !== 'vfork') throw new ScriptError(`${where}: expected 'newns', 'parent', 'vfork' or 'tid N', got '${o}'`);
       return {
         ...base,
         op,
         name,
         flag: opts.includes('newns'),
         ...(opts.includes('parent') ? { cloneParent: true } : {}),
+        ...(opts.includes('vfork') ? { vfork: true } : {}),
         ...(setTid !== undefined ? { setTid } : {}),
       };
     }
@@ -185,6 +194,7 @@ export function parseStep(line: string, where = line): Step {
     case 'unshare':
     case 'report':
     case 'exec':
+    case 'chldlog':
       arity(0);
       return { ...base, op };
     case 'setpgid':

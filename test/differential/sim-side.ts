@@ -14,6 +14,7 @@
  * process table from the world.
  */
 import { SimKernel, type Step as SimStep } from '../../src/kernel/sim/index.js';
+import { SI_CODES, type SiCode } from '../../src/kernel/sim/pending-signals.js';
 import type { Pid } from '../../src/kernel/sim/pid.js';
 import type { PidNamespace } from '../../src/kernel/sim/pid-namespace.js';
 import type { Proc, Thread } from '../../src/kernel/sim/process.js';
@@ -31,6 +32,8 @@ interface Pending {
   readonly start: number;
   /** The step failed outside the simulated kernel (a sysctl write): this errno. */
   readonly errno?: string;
+  /** fork: the child, once its fork event was seen (a vfork child says hello before its parent replies). */
+  readonly child?: Proc;
 }
 
 const DONE = 'differential: step done ';
@@ -61,6 +64,12 @@ export class SimSide implements Side {
   private mainActor = new Map<Proc, number>();
   /** Actors whose thread was ended by another thread's exec (de_thread). */
   private gone = new Set<number>();
+  /**
+   * The puppet's SIGCHLD record of each process: si_code, si_pid, si_status of every
+   * SIGCHLD its handler caught since the last chldlog step (empty in a new process and
+   * after exec, as the puppet's memory is).
+   */
+  private chldLog = new Map<Proc, number[][]>();
   private seen = 0;
   private outerNs!: PidNamespace;
 
@@ -81,6 +90,7 @@ export class SimSide implements Side {
     this.pending = new Map();
     this.mainActor = new Map();
     this.gone = new Set();
+    this.chldLog = new Map();
     const coordPid = this.sim.spawnProcess({ program: [{ setsid: true }, { pause: true }], parent: 1, name: 'coord', newPidNs: true });
     this.sim.run();
     this.coord = this.world.findProc(coordPid, this.world.rootNs)!;
@@ -123,6 +133,108 @@ export class SimSide implements Side {
 
   async end(): Promise<void> {}
 
+  // ---- for the generator (generator.ts): what would be a race on Linux ---------------
+
+  /** The process an actor runs in, or null. */
+  procOf(actor: number): Proc | null {
+    const t = this.actors.get(actor);
+    return t === undefined || this.gone.has(actor) ? null : t.proc;
+  }
+
+  /** Is `nr`, in the process's namespace, the tid of one of its own non-leader threads? */
+  isOwnThread(proc: Proc, nr: number): boolean {
+    return proc.threads.some((t) => t !== proc.leader && t.pid.nrNs(proc.ns) === nr);
+  }
+
+  /** Does some thread of the process sit in a blocking wait? */
+  hasBlockedWait(proc: Proc): boolean {
+    return proc.threads.some((t) => t.block?.kind === 'wait');
+  }
+
+  /** The namespace init of the process's namespace, if it is not the process itself. */
+  initOf(proc: Proc): Proc | null {
+    const init = proc.ns.childReaper;
+    return init === proc ? null : init;
+  }
+
+  /**
+   * What the next step could make racy, taken before it: processes with a blocked wait,
+   * and multi-threaded processes whose children are on more than one thread's list or
+   * have a parent-death signal (when such a process dies or execs, its threads hand
+   * their children over concurrently on Linux).
+   */
+  riskBefore(): {
+    readonly start: number;
+    readonly waiting: ReadonlySet<number>;
+    readonly threadedParents: ReadonlySet<number>;
+    readonly autoreapers: ReadonlyMap<number, ReadonlySet<number>>;
+  } {
+    const waiting = new Set<number>();
+    const threadedParents = new Set<number>();
+    const autoreapers = new Map<number, Set<number>>();
+    for (const p of this.world.procs) {
+      if (this.hasBlockedWait(p)) waiting.add(p.tgid.nr());
+      const d = p.disposition('SIGCHLD');
+      if ((d.kind === 'ignore' || d.noCldWait === true) && p.ns.childReaper !== p && p.children.length > 0) {
+        autoreapers.set(p.tgid.nr(), new Set(p.children.map((c) => c.tgid.nr())));
+      }
+      if (p.threads.length < 2 || p.children.length === 0) continue;
+      const lists = new Set(p.children.map((c) => c.parentThread));
+      const pdeath = p.children.some((c) => c.leader.pdeathSignal !== null || c.threads.some((t) => t.pdeathSignal !== null));
+      if (lists.size > 1 || pdeath) threadedParents.add(p.tgid.nr());
+    }
+    return { start: this.sim.events.length, waiting, threadedParents, autoreapers };
+  }
+
+  /**
+   * Was the step just played a race on Linux? Two children of a process that was
+   * blocked in wait died in it (which one the wait returns, or whether it saw one
+   * before the other, depends on timing); a multi-threaded parent from riskBefore()
+   * died or exec'd in it; or a parent that autoreaps (SIGCHLD ignored, SA_NOCLDWAIT)
+   * died in it with one of its children (the child is autoreaped if it dies first, a
+   * zombie of its new parent otherwise).
+   */
+  racy(before: ReturnType<SimSide['riskBefore']>): boolean {
+    const window = this.sim.events.slice(before.start);
+    const deaths = new Map<number, number>();
+    const exited = new Set(window.filter((e) => e.event === 'exit').map((e) => e.pid));
+    for (const [parent, children] of before.autoreapers) {
+      if (exited.has(parent) && [...children].some((c) => exited.has(c))) return true;
+    }
+    for (const e of window) {
+      if (e.event === 'zombie') {
+        const parent = Number(e.details['parent']);
+        if (before.waiting.has(parent)) deaths.set(parent, (deaths.get(parent) ?? 0) + 1);
+      }
+      if ((e.event === 'exit' || e.event === 'exec') && before.threadedParents.has(e.pid)) return true;
+    }
+    return [...deaths.values()].some((n) => n > 1);
+  }
+
+  /**
+   * Would the runner's end of scenario leave p1 stuck? It moves p1 into a group of its
+   * own (setpgid, refused once p1 has exec'd) and SIGKILLs it; p1 dies only when no
+   * other number of its namespace is allocated (zap_pid_ns_processes), and a dying init
+   * held by a group id of its namespace that nobody can move it out of holds its own
+   * pid for good. Played on the simulator, which models that rule; true when p1 would
+   * not become a zombie (the real one would stay until reboot).
+   */
+  teardownStuck(): boolean {
+    const p1 = this.actors.get(0)?.proc;
+    if (p1 === undefined) return false;
+    try {
+      const nr = p1.tgid.nrNs(this.outerNs);
+      const coordPid = this.coord.tgid.nr();
+      if (p1.live) {
+        this.sim.perform(coordPid, [{ setpgid: { pid: nr, pgid: nr } }, { kill: nr, signal: 'SIGKILL' }]);
+        this.sim.run();
+      }
+      return p1.state === 'exiting' || p1.state === 'running' || p1.state === 'stopped';
+    } catch {
+      return true;
+    }
+  }
+
   async close(): Promise<void> {}
 
   private toSteps(op: number, a: number, b: number, actor: number, c = 0): SimStep[] {
@@ -136,6 +248,7 @@ export class SimSide implements Side {
             newPidNs: (b & 1) !== 0,
             ...((b & 2) !== 0 ? { cloneParent: true } : {}),
             ...((b & 4) !== 0 ? { setTid: [c] } : {}),
+            ...((b & 8) !== 0 ? { vfork: true } : {}),
           },
         ];
       case OP.exit:
@@ -180,6 +293,8 @@ export class SimSide implements Side {
         return [{ thread: [{ pause: true }] }];
       case OP.report:
         return [{ report: `a${actor}` }];
+      case OP.chldlog:
+        return [];
       case OP.pdeathsig:
         return [{ pdeathsig: signalName(a) }];
       case OP.exec:
@@ -235,10 +350,32 @@ export class SimSide implements Side {
 
     for (const e of fresh) {
       if (e.event === 'caught') {
-        const t = this.threadByRootTid(e.pid);
-        const actor = t ? this.mainActorOf(t.proc) : -1;
+        const proc = this.world.rootNs.find(Number(e.details['tgid']))?.tgidOf ?? null;
+        const actor = proc ? this.mainActorOf(proc) : -1;
         if (actor >= 0) caught.push({ actor, signo: signalNumber(asSignalName(String(e.details['signal']))) });
+        if (proc !== null && e.details['signal'] === 'SIGCHLD' && e.details['code'] !== undefined) {
+          const log = this.chldLog.get(proc) ?? [];
+          log.push([SI_CODES[e.details['code'] as SiCode], Number(e.details['from']), Number(e.details['status'] ?? 0)]);
+          this.chldLog.set(proc, log);
+        }
         continue;
+      }
+      if (e.event === 'exec') {
+        const proc = this.world.rootNs.find(e.pid)?.tgidOf;
+        if (proc) this.chldLog.delete(proc);
+      }
+      if (e.event === 'fork') {
+        // The child is an actor from its fork on: it says hello at once, while a vfork
+        // parent has not replied yet.
+        for (const [actor, p] of this.pending) {
+          if (p.op !== OP.fork || p.child !== undefined || this.actors.get(actor)!.pid.nr() !== e.details['forker']) continue;
+          const child = this.world.findProc(e.pid, this.world.rootNs);
+          if (child === null) continue;
+          this.pending.set(actor, { ...p, child });
+          this.actors.set(p.a, child.leader);
+          this.mainActor.set(child, p.a);
+          hellos.push(this.hello(p.a, child.leader));
+        }
       }
       for (const [actor, p] of [...this.pending]) {
         const thread = this.actors.get(actor)!;
@@ -278,13 +415,8 @@ export class SimSide implements Side {
     if (error !== undefined) return { ...base, errno: String(error.details['errno']), values: [] };
     switch (p.op) {
       case OP.fork: {
-        const me = proc.tgid.nr();
-        const forked = window.find((e) => e.event === 'fork' && (e.details['caller'] ?? e.details['parent']) === me);
-        const child = forked ? this.world.findProc(forked.pid, this.world.rootNs) : null;
-        if (child === null) return { ...base, errno: 'E?', values: [] };
-        this.actors.set(p.a, child.leader);
-        this.mainActor.set(child, p.a);
-        hellos.push(this.hello(p.a, child.leader));
+        const child = p.child;
+        if (child === undefined) return { ...base, errno: 'E?', values: [] };
         return { ...base, errno: null, values: [child.tgid.nrNs(ns)] };
       }
       case OP.thread: {
@@ -303,6 +435,12 @@ export class SimSide implements Side {
         if (waited === undefined) return { ...base, errno: 'E?', values: [] };
         const child = Number(waited.details['child']);
         return { ...base, errno: null, values: child === 0 ? [0, 0] : [child, statusWord(String(waited.details['status']))] };
+      }
+      case OP.chldlog: {
+        // The puppet keeps at most 16 entries and says how many there were.
+        const log = this.chldLog.get(proc) ?? [];
+        this.chldLog.delete(proc);
+        return { ...base, errno: null, values: [log.length, ...log.slice(0, 16).flat()] };
       }
       case OP.report: {
         const r = mine.find((e) => e.event === 'report');

@@ -2,13 +2,14 @@
  * Exit, zombies and reaping (kernel/exit.c): do_exit / do_group_exit, exit_notify,
  * do_notify_parent, release_task, and wait4's wait_task_zombie.
  */
-import { releaseThread } from './fork.js';
+import { completeVfork, releaseThread } from './fork.js';
 import { killOrphanedPgrp } from './groups.js';
 import { describeExit, type ExitStatus, type IdType, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { forgetOriginalParent, passChildrenToSibling, startZap } from './reparent.js';
 import { simAssert, SimBug } from './sim-bug.js';
 import { sendSignal } from './signal-delivery.js';
-import type { SignalName } from '../../signals.js';
+import { signalNumber, type SignalName } from '../../signals.js';
+import type { SigInfo } from './pending-signals.js';
 import type { World } from './world.js';
 
 /**
@@ -39,6 +40,9 @@ export function exitThread(world: World, thread: Thread, code: number, group = f
   const proc = thread.proc;
   thread.state = 'exited';
   thread.exitCode = code;
+  // exit_mm() -> mm_release(): a parent waiting for this vfork child runs again, before
+  // the child is a zombie and its SIGCHLD is sent (exit_notify comes later).
+  completeVfork(world, thread);
   thread.block = null;
   thread.frames = [];
   if (thread.wakeTimer) world.clock.cancel(thread.wakeTimer);
@@ -105,9 +109,25 @@ export function notifyParentOfExit(world: World, proc: Proc): void {
   const waiters = parent.threads.filter((t) => t.block?.kind === 'wait' && eligible(proc, t.block.spec));
   const d = parent.disposition('SIGCHLD');
   const autoreap = d.kind === 'ignore' || d.noCldWait === true;
-  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  if (d.kind !== 'ignore') sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false }, undefined, exitInfo(proc, parent));
   if (autoreap) release(world, proc, null);
   for (const t of waiters) world.wake(t);
+}
+
+/**
+ * do_notify_parent()'s siginfo: si_pid is the child's tgid in the parent's namespace
+ * (task_pid_nr_ns(tsk, task_active_pid_ns(tsk->parent))); si_code and si_status say
+ * what wait(2) will report: CLD_DUMPED when a core was written, CLD_KILLED for another
+ * signal, else CLD_EXITED with the exit code. That holds for a leader that exited
+ * before its last thread too: Linux 6.18 reports the group's code (the last thread's,
+ * synchronize_group_exit), not the leader's own (the corpus checks it:
+ * sigchld-info-leader-exited-first).
+ */
+function exitInfo(proc: Proc, parent: Proc): SigInfo {
+  const own = proc.status!;
+  const pid = proc.tgid.nrNs(parent.ns);
+  if (own.kind === 'exited') return { code: 'CLD_EXITED', pid, status: own.code };
+  return { code: own.core ? 'CLD_DUMPED' : 'CLD_KILLED', pid, status: signalNumber(own.signal) };
 }
 
 /**

@@ -90,6 +90,7 @@ export function copyProcess(world: World, parent: Proc | null, req: ForkRequest)
   if (created) world.record(proc, 'ns-created', { ns: ns.id, level: ns.level });
   world.record(proc, 'fork', {
     parent: proc.parent?.tgid.nr() ?? 0,
+    ...(forker !== null ? { forker: forker.pid.nr() } : {}),
     ...(req.cloneParent ? { caller: parent!.tgid.nr() } : {}),
     name: proc.name,
     ...(ns.level > 0 ? { ns: ns.id, vpid: pid.nrNs(ns) } : {}),
@@ -113,6 +114,20 @@ export function cloneThread(world: World, proc: Proc, steps: readonly Step[], cr
   return thread;
 }
 
+/**
+ * complete_vfork_done() from mm_release(): the task created with CLONE_VFORK execs or
+ * exits, and the parent thread waiting in wait_for_vfork_done() runs again. Nothing
+ * when that thread is gone (a fatal signal ended its wait: child->vfork_done = NULL).
+ */
+export function completeVfork(world: World, task: Thread): void {
+  const waiter = task.vforkDone;
+  task.vforkDone = null;
+  if (waiter === null || waiter.state !== 'alive' || waiter.block?.kind !== 'vfork') return;
+  waiter.block = null;
+  world.record(waiter, 'vfork-done', { child: task.proc.tgid.nr() });
+  world.wake(waiter);
+}
+
 export function startSteps(thread: Thread, steps: readonly Step[]): void {
   thread.frames = [{ steps, index: 0, loopsLeft: 0, handler: false, resume: null }];
   thread.block = null;
@@ -129,6 +144,9 @@ export function execProgram(world: World, thread: Thread, program: ProgramDef | 
   if (program.execError !== undefined) return program.execError;
   const proc = thread.proc;
   const leader = proc.leader;
+  // exec_mm_release(): a vfork parent waits no more (the leader's task is the vfork
+  // child's, whichever thread execs: de_thread ends the leader otherwise).
+  completeVfork(world, leader);
   // de_thread(): every other thread exits, and each one's children go to the exec'ing
   // thread (forget_original_parent -> find_alive_thread), appended after its own, with
   // their parent-death signals. The exec'ing thread then takes over the leader's pid;

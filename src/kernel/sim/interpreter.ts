@@ -14,6 +14,7 @@ import { setpgid, setsid } from './groups.js';
 import { MAX_PID_NS_LEVEL } from './pid-namespace.js';
 import { describeExit, SIG_DFL, SIG_IGN, type Block, type Proc, type Thread, type WaitOptions, type WaitSpec } from './process.js';
 import { expandDoubleFork, programName, stepKind, type ProcRef, type ProgramDef, type ProgramRef, type Step } from './programs.js';
+import type { SigInfo } from './pending-signals.js';
 import { setChildSubreaper } from './reparent.js';
 import { SimBug } from './sim-bug.js';
 import { getSignal, isKernelOnly, isValidSignal, killFrom, tgkillFrom } from './signal-delivery.js';
@@ -27,12 +28,16 @@ export function runThread(world: World, thread: Thread): void {
   let budget = STEP_BUDGET;
   for (;;) {
     if (thread.state !== 'alive') return;
+    // wait_for_vfork_done() sleeps TASK_KILLABLE: only a fatal signal (the group exit
+    // complete_signal starts, waking with SIGKILL) gets it out; anything else stays
+    // pending until the child execs or exits.
+    if (thread.block?.kind === 'vfork' && proc.groupExit === null) return;
     // The first live thread takes the process-directed signals (complete_signal prefers the main thread).
     if (proc.groupExit !== null || proc.threads[0] === thread || thread.pending.size > 0) {
       const delivery = getSignal(world, thread, proc.groupExit !== null || proc.threads[0] === thread);
       if (thread.state !== 'alive') return;
       if (delivery !== null) {
-        runHandler(world, thread, delivery.signal, delivery.disposition);
+        runHandler(world, thread, delivery.signal, delivery.disposition, delivery.info);
         continue;
       }
     }
@@ -51,6 +56,7 @@ function unblock(world: World, thread: Thread): boolean {
       if (world.clock.now() < block.until) return false;
       break;
     case 'pause':
+    case 'vfork':
       return false;
     case 'wait': {
       const outcome = waitOnce(world, thread, block.spec, block.options);
@@ -83,9 +89,13 @@ function runHandler(
   thread: Thread,
   signal: SignalName,
   d: { action: string; code?: number; run?: readonly Step[]; noRestart?: boolean },
+  info: SigInfo | null = null,
 ): void {
   const proc = thread.proc;
-  world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action });
+  // The siginfo an SA_SIGINFO handler gets: si_code, si_pid (receiver's namespace), and
+  // for SIGCHLD si_status.
+  const siginfo = info === null ? {} : { code: info.code, from: info.pid, ...(info.status !== undefined ? { status: info.status } : {}) };
+  world.record(thread, 'caught', { signal, action: d.run ? 'run' : d.action, tgid: proc.tgid.nr(), ...siginfo });
   if (d.run) {
     thread.frames.push({ steps: d.run, index: 0, loopsLeft: 0, handler: true, resume: thread.block, ...(d.noRestart ? { noRestart: true } : {}) });
     thread.block = null;
@@ -180,11 +190,17 @@ function execStep(world: World, thread: Thread, s: Step): void {
   const kind = stepKind(s);
   switch (kind) {
     case 'fork': {
-      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid } = s as Extract<Step, { fork: unknown }>;
+      const { fork, as, exec = true, newPidNs = false, cloneParent = false, setTid, vfork = false } = s as Extract<Step, { fork: unknown }>;
       const program = resolveProgram(world, fork, proc.name);
       const name = as ?? programName(fork, proc.name);
       const child = copyProcess(world, proc, { name, program: program ?? { name, steps: [] }, newPidNs, thread, cloneParent, ...(setTid !== undefined ? { setTid } : {}) });
       if ('error' in child) return fail(world, thread, 'fork', child.error);
+      if (vfork) {
+        // kernel_clone(): CLONE_VFORK sets the child's vfork_done and the caller waits
+        // (wait_for_vfork_done) until the child execs or exits.
+        child.leader.vforkDone = thread;
+        thread.block = { kind: 'vfork', child };
+      }
       if (exec || program === undefined) {
         const errno = execProgram(world, child.leader, program, name);
         if (errno !== null) {

@@ -11,21 +11,58 @@
 import type { ReceivedSignal } from '../kernel.js';
 import { isRealTime, signalNumber, type SignalName } from '../../signals.js';
 
+/**
+ * si_code values of the siginfo a handler with SA_SIGINFO gets (siginfo.h): SI_USER
+ * from kill(2) (and SEND_SIG_NOINFO), SI_TKILL from tgkill(2), SI_KERNEL for a signal
+ * the kernel makes (SEND_SIG_PRIV), and the CLD_* codes of do_notify_parent and
+ * do_notify_parent_cldstop.
+ */
+export const SI_CODES = {
+  SI_USER: 0,
+  SI_KERNEL: 0x80,
+  SI_TKILL: -6,
+  CLD_EXITED: 1,
+  CLD_KILLED: 2,
+  CLD_DUMPED: 3,
+  CLD_STOPPED: 5,
+  CLD_CONTINUED: 6,
+} as const;
+
+export type SiCode = keyof typeof SI_CODES;
+
+/**
+ * The siginfo that travels with one queued instance: si_code, si_pid (the sender, or
+ * the child for SIGCHLD, as a number in the receiver's namespace: 0 when it has none
+ * there) and si_status (SIGCHLD only: the exit code, the signal that killed, stopped
+ * or continued the child).
+ */
+export interface SigInfo {
+  readonly code: SiCode;
+  readonly pid: number;
+  readonly status?: number;
+}
+
 interface Entry {
   count: number;
   fromSelf: number;
+  /**
+   * The siginfo of each queued instance. A standard signal keeps only the first:
+   * legacy_queue() drops a second one while the first is pending, siginfo and all.
+   */
+  infos: SigInfo[];
 }
 
 export class PendingSignals {
   private readonly entries = new Map<SignalName, Entry>();
 
   /** sigaddset / the rt queue. Returns false when a standard signal was already pending (coalesced). */
-  add(signal: SignalName, fromSelf: boolean): boolean {
+  add(signal: SignalName, fromSelf: boolean, info?: SigInfo): boolean {
     const entry = this.entries.get(signal);
     if (entry !== undefined && !isRealTime(signal)) return false;
-    const e = entry ?? { count: 0, fromSelf: 0 };
+    const e = entry ?? { count: 0, fromSelf: 0, infos: [] };
     e.count++;
     if (fromSelf) e.fromSelf++;
+    if (info !== undefined) e.infos.push(info);
     this.entries.set(signal, e);
     return true;
   }
@@ -45,13 +82,19 @@ export class PendingSignals {
 
   /** dequeue_signal(): one instance of the lowest-numbered pending signal. */
   takeNext(filter: (s: SignalName) => boolean = () => true): SignalName | null {
+    return this.takeNextWithInfo(filter)?.signal ?? null;
+  }
+
+  /** dequeue_signal() with the instance's siginfo (collect_signal: the oldest queued one). */
+  takeNextWithInfo(filter: (s: SignalName) => boolean = () => true): { signal: SignalName; info: SigInfo | null } | null {
     const next = this.sorted().find(filter);
     if (next === undefined) return null;
     const e = this.entries.get(next)!;
+    const info = e.infos.shift() ?? null;
     e.count--;
     if (e.fromSelf > e.count) e.fromSelf = e.count;
     if (e.count === 0) this.entries.delete(next);
-    return next;
+    return { signal: next, info };
   }
 
   /** Everything, as one batch for pidone's handler, lowest number first. */

@@ -74,6 +74,11 @@ export const SIG_IGN: Disposition = { kind: 'ignore' };
 export type Block =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'pause' }
+  /**
+   * clone(CLONE_VFORK): wait_for_vfork_done(), in TASK_KILLABLE until the child execs
+   * or its first task exits. Only a fatal signal ends it; others stay pending.
+   */
+  | { readonly kind: 'vfork'; readonly child: Proc }
   | { readonly kind: 'wait'; readonly target: number; readonly spec: WaitSpec; readonly idtype?: IdType; readonly options?: WaitOptions };
 
 /** waitid(2)'s idtype (P_ALL, P_PID, P_PGID); absent for waitpid, whose number says it. */
@@ -131,6 +136,12 @@ export class Thread {
   nsForChildren: PidNamespace;
   /** current->pdeath_signal (prctl PR_SET_PDEATHSIG): per thread, 0 in a new task (copy_process). */
   pdeathSignal: SignalName | null = null;
+  /**
+   * task->vfork_done of a child created with CLONE_VFORK: the parent thread waiting in
+   * wait_for_vfork_done() until this task execs or exits (mm_release). Only the
+   * child's first task has it; threads it creates do not (copy_process clears it).
+   */
+  vforkDone: Thread | null = null;
   /** task->pending: signals sent to this thread alone (tgkill). */
   readonly pending = new PendingSignals();
 

@@ -24,7 +24,16 @@ export type HandlerAction = 'record' | 'exit' | 'reap';
 
 export type Step =
   /** fork(2) (clone with CLONE_NEWPID if newPidNs); the child runs `fork`, as if exec'd unless exec: false. */
-  | { readonly fork: ProgramRef; readonly as?: string; readonly exec?: boolean; readonly newPidNs?: boolean; readonly cloneParent?: boolean; readonly setTid?: readonly number[] }
+  | {
+      readonly fork: ProgramRef;
+      readonly as?: string;
+      readonly exec?: boolean;
+      readonly newPidNs?: boolean;
+      readonly cloneParent?: boolean;
+      readonly setTid?: readonly number[];
+      /** clone(CLONE_VFORK): the calling thread waits until the child execs or exits. */
+      readonly vfork?: boolean;
+    }
   /** exit_group(2): the whole process. */
   | { readonly exit: number }
   /** exit(2): this thread only. */

@@ -15,6 +15,7 @@ import { isSignalName, JOB_CONTROL_STOP_SIGNALS, signalNumber, type SignalName }
 import { defaultAction } from './default-actions.js';
 import { eligible, exitGroup, waitSpec } from './exit.js';
 import { isPgrpOrphaned } from './groups.js';
+import type { SigInfo } from './pending-signals.js';
 import type { Disposition, Proc, Thread } from './process.js';
 import type { World } from './world.js';
 
@@ -68,12 +69,26 @@ function ignoredBecause(world: World, target: Proc, signal: SignalName, force: b
 }
 
 /**
+ * The siginfo __send_signal_locked() builds when the caller passes none: SEND_SIG_PRIV
+ * is SI_KERNEL with si_pid 0; SEND_SIG_NOINFO (kill(2), a parent-death signal) is
+ * SI_USER, and tgkill(2) SI_TKILL, both with si_pid = the sender's tgid as the
+ * receiver's namespace numbers it (task_tgid_nr_ns(current, task_active_pid_ns(t)):
+ * 0 from an ancestor namespace).
+ */
+function senderInfo(target: Proc, sender: Sender, toThread: boolean): SigInfo {
+  if (sender.kernel || sender.proc === null) return { code: 'SI_KERNEL', pid: 0 };
+  return { code: toThread ? 'SI_TKILL' : 'SI_USER', pid: sender.proc.tgid.nrNs(target.ns) };
+}
+
+/**
  * send_signal() to a thread group. `force` as the kernel computes it: a kernel-made
  * signal, or a sender whose own pid is not visible in the target's namespace (it
- * lives in an ancestor namespace).
+ * lives in an ancestor namespace). `info` is the siginfo the kernel fills in itself
+ * (do_notify_parent's CLD_* codes); without it the sender's (senderInfo).
  */
-export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender, thread?: Thread): void {
+export function sendSignal(world: World, signal: SignalName, target: Proc, sender: Sender, thread?: Thread, info?: SigInfo): void {
   const force = sender.kernel || sender.proc === null || sender.proc.tgid.nrNs(target.ns) === 0;
+  const siginfo = info ?? senderInfo(target, sender, thread !== undefined);
   world.record(target, 'signal', { signal, from: sender.proc?.tgid.nr() ?? 0 });
   // prepare_signal(): a dying process drops everything.
   if (target.groupExit !== null || target.state === 'zombie' || target.state === 'dead' || target.state === 'exiting') {
@@ -113,11 +128,11 @@ export function sendSignal(world: World, signal: SignalName, target: Proc, sende
   // A signal to one thread (tgkill, PIDTYPE_PID) waits on that thread's own pending
   // list and is taken by that thread; a process-directed one by the first live thread.
   if (thread !== undefined) {
-    thread.pending.add(signal, fromSelf);
+    thread.pending.add(signal, fromSelf, siginfo);
     world.wake(thread);
     return;
   }
-  target.pending.add(signal, fromSelf);
+  target.pending.add(signal, fromSelf, siginfo);
   const t = target.threads[0];
   if (t) world.wake(t);
 }
@@ -165,7 +180,13 @@ function notifyParentCldStop(world: World, proc: Proc): void {
   const parent = proc.parent;
   if (parent === null) return;
   const d = parent.disposition('SIGCHLD');
-  if (!(d.kind === 'handler' && d.noCldStop === true)) sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false });
+  // The siginfo: the child's tgid in the parent's namespace; CLD_CONTINUED with
+  // si_status SIGCONT, CLD_STOPPED with the stop signal (group_exit_code & 0x7f).
+  const info: SigInfo =
+    proc.stopCode === null
+      ? { code: 'CLD_CONTINUED', pid: proc.tgid.nrNs(parent.ns), status: signalNumber('SIGCONT') }
+      : { code: 'CLD_STOPPED', pid: proc.tgid.nrNs(parent.ns), status: signalNumber(proc.stopCode) };
+  if (!(d.kind === 'handler' && d.noCldStop === true)) sendSignal(world, 'SIGCHLD', parent, { proc, kernel: false }, undefined, info);
   // "Even if SIGCHLD is not generated, we must wake up wait4 calls" (__wake_up_parent):
   // the waiters this child is eligible for rescan.
   for (const t of parent.threads) if (t.block?.kind === 'wait' && eligible(proc, t.block.spec)) world.wake(t);
@@ -218,7 +239,7 @@ export function killFrom(world: World, sender: Proc, target: number, signal: Sig
 }
 
 /** What get_signal() found for a scripted thread: a handler to run, or nothing. */
-export type Delivery = { readonly signal: SignalName; readonly disposition: Disposition & { kind: 'handler' } } | null;
+export type Delivery = { readonly signal: SignalName; readonly info: SigInfo | null; readonly disposition: Disposition & { kind: 'handler' } } | null;
 
 /**
  * get_signal() for the thread that takes the process's signals: act on pending
@@ -238,8 +259,9 @@ export function getSignal(world: World, thread: Thread, shared = true): Delivery
     }
     if (proc.state === 'stopped') return null;
     // dequeue_signal(): the thread's own pending first, then the shared one.
-    const signal = thread.pending.takeNext() ?? (shared ? proc.pending.takeNext() : null);
-    if (signal === null) return null;
+    const next = thread.pending.takeNextWithInfo() ?? (shared ? proc.pending.takeNextWithInfo() : null);
+    if (next === null) return null;
+    const { signal, info } = next;
     const d = proc.disposition(signal);
     if (d.kind === 'ignore') {
       world.record(proc, 'ignored', { signal, reason: 'SIG_IGN' });
@@ -247,7 +269,7 @@ export function getSignal(world: World, thread: Thread, shared = true): Delivery
     }
     if (d.kind === 'handler') {
       if (d.action === 'external') continue;
-      return { signal, disposition: d };
+      return { signal, info, disposition: d };
     }
     if (proc.unkillable && !isKernelOnly(signal)) continue;
     switch (defaultAction(signal)) {

@@ -18,7 +18,8 @@ export interface TraceEvent {
 
 /**
  * What can happen. Names follow the kernel path that does it where there is one.
- * - fork/exec/exec-failed, thread (clone(CLONE_THREAD)), unshare, ns-created
+ * - fork/exec/exec-failed, thread (clone(CLONE_THREAD)), unshare, ns-created,
+ *   vfork-done (a vfork parent resumes: its child exec'd or exited)
  * - exit (the thread group starts exiting, with its status), thread-exit (one
  *   thread, exit(2)), zombie, reaped (wait4 by a parent), autoreaped (parent ignores
  *   SIGCHLD, or a dying namespace init collects it), released (struct pid numbers freed)
@@ -32,6 +33,7 @@ export interface TraceEvent {
  */
 export type TraceKind =
   | 'fork'
+  | 'vfork-done'
   | 'exec'
   | 'exec-failed'
   | 'thread'
