@@ -921,8 +921,9 @@ export interface Logged {
  *   gives one SIGCHLD or several, as the init happened to wait. A SIGCHLD that found
  *   nothing to reap and is directly followed by another is dropped (dumb-init's
  *   "Received signal 17."; tini's "Received SIGCHLD" with its "No child to reap").
- *   tini's "Received SIGCHLD" right before the main child's last reap is dropped too
- *   (withoutFinalSigchld says why).
+ *   tini's "Received SIGCHLD" right before the main child's last reap, and
+ *   dumb-init's "Received signal 17." right before its main child's exit line, are
+ *   dropped too (withoutFinalSigchld and withoutFinalDumbInitSigchld say why).
  */
 export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdout: string, stderr: string): Logged {
   const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
@@ -948,6 +949,7 @@ export function normaliseTranscript(tool: Tool, subject: 'peer' | 'pidone', stdo
     // comes first and dumb-init exits without ever saying it got SIGCONT. Whether it
     // does is a race of the machine's load, so the SIGCONT pair is left out on both sides.
     loud = withoutHandOffSigcont(loud);
+    loud = withoutFinalDumbInitSigchld(loud);
   }
   return { loud: numberPids(loud), quiet: numberPids(quiet) };
 }
@@ -964,6 +966,23 @@ function withoutFinalSigchld(lines: readonly string[]): string[] {
   if (exited >= 2 && /\] Reaped child with pid: /.test(out[exited - 1]!) && out[exited - 2]!.endsWith('] Received SIGCHLD')) {
     out.splice(exited - 2, 1);
   }
+  return out;
+}
+
+/**
+ * The same race as tini's (withoutFinalSigchld), in dumb-init's words: dumb-init reaps
+ * every child that has ended on each SIGCHLD it takes; when the main child continues
+ * and exits in quick succession, the continue's SIGCHLD may reap the exit, and the
+ * exit's own SIGCHLD is never taken before dumb-init exits. So the "Received signal
+ * 17." right before the main child's exit line is there or not as the load decides,
+ * for dumb-init as for pidone, and is left out on both sides.
+ */
+function withoutFinalDumbInitSigchld(lines: readonly string[]): string[] {
+  const out = [...lines];
+  const main = /^\[dumb-init\] Child spawned with PID (\d+)\.$/.exec(out.find((l) => l.startsWith('[dumb-init] Child spawned with PID ')) ?? '')?.[1];
+  if (main === undefined) return out;
+  const exited = out.findIndex((l) => l.startsWith(`[dumb-init] A child with PID ${main} exited`));
+  if (exited >= 1 && out[exited - 1] === '[dumb-init] Received signal 17.') out.splice(exited - 1, 1);
   return out;
 }
 
