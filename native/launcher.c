@@ -114,23 +114,32 @@ static char *concat(const char *a, const char *b, const char *c) {
   return s;
 }
 
+/*
+ * read(2) until `size` bytes arrived, EOF or an error, resuming after EINTR: the number
+ * of bytes read, with *failed set when an error ended it.
+ */
+static size_t read_upto(int fd, char *buf, size_t size, int *failed) {
+  size_t len = 0;
+  *failed = 0;
+  while (len < size) {
+    ssize_t r = read(fd, buf + len, size - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) *failed = 1;
+    if (r <= 0) break;
+    len += (size_t)r;
+  }
+  return len;
+}
+
 /* Reads a small file whole (NUL-terminated); NULL when it cannot be read. */
 static char *read_small_file(const char *path, size_t limit) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   char *buf = must_alloc(limit + 1);
-  size_t len = 0;
-  while (len < limit) {
-    ssize_t r = read(fd, buf + len, limit - len);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      return NULL;
-    }
-    if (r == 0) break;
-    len += (size_t)r;
-  }
+  int failed;
+  size_t len = read_upto(fd, buf, limit, &failed);
   close(fd);
+  if (failed) return NULL;
   buf[len] = '\0';
   return buf;
 }
@@ -390,13 +399,8 @@ static void version_decision(const char *node, char **envp, struct decision *out
   char buf[64];
   size_t len = 0;
   if (rc == 0) {
-    for (;;) {
-      ssize_t r = read(pipefd[0], buf + len, sizeof buf - 1 - len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      len += (size_t)r;
-      if (len == sizeof buf - 1) break;
-    }
+    int failed; /* what came before an error is still read as the version */
+    len = read_upto(pipefd[0], buf, sizeof buf - 1, &failed);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
   }
