@@ -45,6 +45,13 @@ export interface NamespaceInit {
 
 type Phase = 'starting' | 'running' | 'draining' | 'done';
 
+/** --drain-delay: the first SIGTERM, held (as what it will be forwarded as), since when, and the timer that ends the hold. */
+interface HeldSigterm {
+  readonly timer: Timer;
+  readonly since: number;
+  readonly signal: SignalName;
+}
+
 /** How far the shutdown of the descendants has got: nothing sent yet, SIGTERM, SIGKILL. */
 type Escalation = 'none' | 'term' | 'kill';
 
@@ -172,7 +179,7 @@ export class Init {
    * keeps serving (as what it will be forwarded as, after --rewrite); 'over' once it
    * was forwarded (a later SIGTERM is forwarded at once).
    */
-  private drainDelay: { timer: Timer; since: number; signal: SignalName } | 'over' | null = null;
+  private drainDelay: HeldSigterm | 'over' | null = null;
   private resolve: (code: number) => void = () => {};
 
   constructor(
@@ -560,8 +567,19 @@ export class Init {
    */
 
   /** The SIGTERM the drain delay holds now, or null. */
-  private heldSigterm(): { timer: Timer; since: number; signal: SignalName } | null {
+  private heldSigterm(): HeldSigterm | null {
     return this.drainDelay === 'over' ? null : this.drainDelay;
+  }
+
+  /**
+   * The drain delay is over, whatever ended it: a later SIGTERM is forwarded at once.
+   * Returns the SIGTERM that was held (its timer cancelled), or null when none was.
+   */
+  private releaseHeldSigterm(): HeldSigterm | null {
+    const held = this.heldSigterm();
+    this.drainDelay = 'over';
+    held?.timer.cancel();
+    return held;
   }
 
   private beginDrainDelay(signal: SignalName): void {
@@ -591,10 +609,8 @@ export class Init {
 
   /** Forward the held SIGTERM: its delay is over, or `by` cut it short. */
   private endDrainDelay(by: 'timer' | SignalName): void {
-    const held = this.heldSigterm();
+    const held = this.releaseHeldSigterm();
     if (held === null) return;
-    this.drainDelay = 'over';
-    held.timer.cancel();
     const heldFor = formatDuration(Math.round(this.kernel.now() - held.since));
     if (by === 'timer') this.log.info({ signal: held.signal, heldFor }, 'drain delay over: forwarding SIGTERM');
     else this.log.info({ signal: held.signal, by, heldFor }, `${by} during the drain delay: forwarding SIGTERM now`);
@@ -608,10 +624,8 @@ export class Init {
    * remains; dumb-init's mode signals the group), which would make it a second.
    */
   private cancelDrainDelayOnExit(): void {
-    const held = this.heldSigterm();
+    const held = this.releaseHeldSigterm();
     if (held === null) return;
-    this.drainDelay = 'over';
-    held.timer.cancel();
     this.log.info({ signal: held.signal }, 'the child exited during the drain delay: the delay ends');
     if (this.config.remaining !== 'kill' && !this.config.termGroupOnExit) this.forward(held.signal);
   }
@@ -1023,8 +1037,7 @@ export class Init {
       return;
     }
     // The abort's own SIGTERM goes to everything at once: nothing is held any longer.
-    this.heldSigterm()?.timer.cancel();
-    this.drainDelay = 'over';
+    this.releaseHeldSigterm();
     const drain = this.drain ?? this.startDraining();
     drain.abortCode = exitCode;
     drain.timer?.cancel();
